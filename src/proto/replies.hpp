@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// The catalogue of replies: every reply text the server sends is written here and nowhere else.
+/// Codes per RFC 5321 §4.2.2 / §4.3.2, enhanced codes per RFC 3463 (RFC 5248 registry).
+#include "proto/reply.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace postern::proto::replies {
+
+inline reply make(std::uint16_t code, enhanced_code esc, std::string text) { return {code, esc, {std::move(text)}}; }
+
+// Connection
+inline reply greeting(std::string_view host, std::string_view text) { return {220, std::nullopt, {std::string(host) + " " + std::string(text)}}; }
+inline reply closing() { return make(221, {2, 0, 0}, "Bye"); }
+inline reply too_many_connections() { return make(421, {4, 7, 0}, "Too many connections, try again later"); }
+inline reply too_many_connections_from_ip() { return make(421, {4, 7, 0}, "Too many connections from your address, try again later"); }
+inline reply idle_timeout() { return make(421, {4, 4, 2}, "Idle timeout, closing connection"); }
+inline reply shutting_down() { return make(421, {4, 3, 2}, "Service shutting down, closing connection"); }
+inline reply too_many_errors() { return make(421, {4, 7, 0}, "Too many errors, closing connection"); }
+
+// Generic
+inline reply ok() { return make(250, {2, 0, 0}, "OK"); }
+inline reply reset_ok() { return make(250, {2, 0, 0}, "Reset state"); }
+inline reply unknown_command() { return make(500, {5, 5, 1}, "Command unrecognized"); }
+inline reply line_too_long() { return make(500, {5, 5, 2}, "Line too long"); }
+inline reply bad_characters() { return make(500, {5, 5, 2}, "Invalid characters in command"); }
+inline reply not_implemented() { return make(502, {5, 5, 1}, "Command not implemented"); }
+inline reply syntax(std::string_view usage) { return make(501, {5, 5, 4}, "Syntax: " + std::string(usage)); }
+inline reply bad_sequence(std::string_view why) { return make(503, {5, 5, 1}, std::string(why)); }
+inline reply local_error() { return make(451, {4, 3, 0}, "Requested action aborted: local error in processing"); }
+inline reply storage_full() { return make(452, {4, 3, 1}, "Insufficient system storage"); }
+
+// HELO / EHLO (no enhanced code: RFC 2034 §3)
+inline reply hello(std::string_view host, std::string_view client) {
+    return {250, std::nullopt, {std::string(host) + " Hello " + std::string(client)}};
+}
+
+// MAIL / RCPT
+inline reply sender_ok() { return make(250, {2, 1, 0}, "Sender OK"); }
+inline reply recipient_ok() { return make(250, {2, 1, 5}, "Recipient OK"); }
+inline reply bad_sender_syntax(std::string_view why) { return make(501, {5, 1, 7}, "Bad sender address syntax: " + std::string(why)); }
+inline reply bad_recipient_syntax(std::string_view why) { return make(501, {5, 1, 3}, "Bad recipient address syntax: " + std::string(why)); }
+inline reply bad_sender_address(std::string_view why) { return make(553, {5, 1, 7}, "Bad sender address: " + std::string(why)); }
+inline reply bad_recipient_address(std::string_view why) { return make(553, {5, 1, 3}, "Bad recipient address: " + std::string(why)); }
+inline reply non_ascii_address() { return make(553, {5, 6, 7}, "Non-ASCII address requires the SMTPUTF8 parameter"); }
+inline reply unknown_parameter(std::string_view name) { return make(555, {5, 5, 4}, "Unsupported parameter " + std::string(name)); }
+inline reply bad_parameter(std::string_view name) { return make(501, {5, 5, 4}, "Bad value or repeated parameter " + std::string(name)); }
+inline reply too_many_recipients() { return make(452, {4, 5, 3}, "Too many recipients"); }
+inline reply declared_too_big() { return make(552, {5, 3, 4}, "Message size exceeds fixed maximum message size"); }
+
+// DATA / BDAT
+inline reply start_data() { return {354, std::nullopt, {"End data with <CR><LF>.<CR><LF>"}}; }
+inline reply no_valid_recipients() { return make(554, {5, 5, 1}, "No valid recipients"); }
+inline reply message_too_big() { return make(552, {5, 3, 4}, "Message size exceeds fixed maximum message size"); }
+inline reply bare_line_ending() { return make(550, {5, 6, 0}, "Bare CR or LF in message data (RFC 5321 section 2.3.8)"); }
+inline reply chunk_received(std::uint64_t n) { return make(250, {2, 0, 0}, std::to_string(n) + " octets received"); }
+inline reply queued(std::string_view id) { return make(250, {2, 0, 0}, "Ok: queued as " + std::string(id)); }
+
+// VRFY / HELP
+inline reply cannot_vrfy() { return make(252, {2, 0, 0}, "Cannot VRFY user, but will accept message and attempt delivery"); }
+inline reply vrfy_ok(std::string_view mailbox) { return make(250, {2, 0, 0}, "<" + std::string(mailbox) + ">"); }
+inline reply help_unknown() { return make(504, {5, 5, 1}, "HELP topic unknown"); }
+
+}  // namespace postern::proto::replies
