@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: MIT
+#include "app/config.hpp"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <set>
+
+namespace postern::app {
+namespace {
+
+std::string where(const std::string& file, const toml::source_region& src) {
+    return fmt::format("{}:{}", file, src.begin.line);
+}
+
+struct reader {
+    const std::string& file;
+    const toml::table& table;
+    std::string section;  // "" or "smtp." ...
+
+    [[noreturn]] void fail(const toml::node& n, const std::string& msg) const {
+        throw config_error(fmt::format("{}: {}", where(file, n.source()), msg));
+    }
+    std::string key_name(std::string_view k) const { return section + std::string(k); }
+
+    void check_keys(const std::set<std::string>& known) const {
+        for (auto&& [k, v] : table)
+            if (!known.count(std::string(k.str()))) fail(v, "unknown key '" + key_name(k.str()) + "'");
+    }
+    template <class T>
+    std::optional<T> get(std::string_view k) const {
+        const toml::node* n = table.get(k);
+        if (!n) return std::nullopt;
+        if (auto v = n->value_exact<T>()) return *v;
+        fail(*n, "'" + key_name(k) + "' has the wrong type");
+    }
+    std::optional<std::uint64_t> count(std::string_view k, std::uint64_t min, std::uint64_t max) const {
+        auto v = get<std::int64_t>(k);
+        if (!v) return std::nullopt;
+        if (*v < 0 || static_cast<std::uint64_t>(*v) < min || static_cast<std::uint64_t>(*v) > max)
+            fail(*table.get(k), fmt::format("'{}' must be between {} and {}", key_name(k), min, max));
+        return static_cast<std::uint64_t>(*v);
+    }
+    /// Seconds as an integer or a float (0.5 = 500 ms).
+    std::optional<std::chrono::milliseconds> duration(std::string_view k) const {
+        const toml::node* n = table.get(k);
+        if (!n) return std::nullopt;
+        double s = 0;
+        if (auto i = n->value_exact<std::int64_t>()) s = static_cast<double>(*i);
+        else if (auto d = n->value_exact<double>()) s = *d;
+        else fail(*n, "'" + key_name(k) + "' must be a number of seconds");
+        if (s <= 0 || s > 86400 * 7) fail(*n, "'" + key_name(k) + "' must be more than 0 and at most a week");
+        return std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000));
+    }
+    template <class E>
+    std::optional<E> choice(std::string_view k, std::initializer_list<std::pair<std::string_view, E>> options) const {
+        auto v = get<std::string>(k);
+        if (!v) return std::nullopt;
+        std::string names;
+        for (auto& [name, e] : options) {
+            if (*v == name) return e;
+            names += (names.empty() ? "" : ", ") + std::string(name);
+        }
+        fail(*table.get(k), "'" + key_name(k) + "' must be one of: " + names);
+    }
+    const toml::table* sub(std::string_view k) const {
+        const toml::node* n = table.get(k);
+        if (!n) return nullptr;
+        if (!n->is_table()) fail(*n, "'" + key_name(k) + "' must be a table");
+        return n->as_table();
+    }
+};
+
+void read_smtp(const reader& r, app_config& cfg) {
+    r.check_keys({"listen", "idle_timeout", "max_connections", "max_connections_per_ip", "max_errors",
+                  "max_message_size", "max_recipients", "max_command_line", "bare_line_ending", "shutdown_grace",
+                  "greeting"});
+    auto& s = cfg.server;
+    auto& lim = s.session.limits;
+    if (const toml::node* n = r.table.get("listen")) {
+        const toml::array* a = n->as_array();
+        if (!a) r.fail(*n, "'smtp.listen' must be an array of \"address:port\" strings");
+        s.listeners.clear();
+        for (const auto& item : *a) {
+            auto text = item.value_exact<std::string>();
+            if (!text) r.fail(item, "'smtp.listen' must be an array of \"address:port\" strings");
+            try {
+                s.listeners.push_back(parse_listen_address(*text));
+            } catch (const config_error& e) {
+                r.fail(item, e.what());
+            }
+        }
+    }
+    if (auto v = r.duration("idle_timeout")) s.idle_timeout = *v;
+    if (auto v = r.duration("shutdown_grace")) s.shutdown_grace = *v;
+    if (auto v = r.count("max_connections", 1, 1'000'000)) s.max_connections = *v;
+    if (auto v = r.count("max_connections_per_ip", 1, 1'000'000)) s.max_connections_per_ip = *v;
+    if (auto v = r.count("max_errors", 1, 100'000)) lim.max_errors = *v;
+    if (auto v = r.count("max_message_size", 1024, std::uint64_t{1} << 40)) lim.max_message_size = *v;
+    // RFC 5321 §4.5.3.1.8 and §4.5.3.1.4: never below the minimums a server must accept.
+    if (auto v = r.count("max_recipients", 100, 100'000)) lim.max_recipients = *v;
+    if (auto v = r.count("max_command_line", 512, 65'536)) lim.max_command_line = *v;
+    if (auto v = r.choice<proto::bare_line_policy>("bare_line_ending", {{"reject", proto::bare_line_policy::reject},
+                                                                        {"normalize", proto::bare_line_policy::normalize}}))
+        s.session.bare_line_ending = *v;
+    if (auto v = r.get<std::string>("greeting")) s.session.greeting = *v;
+}
+
+void read_store(const reader& r, app_config& cfg) {
+    r.check_keys({"layout", "flush"});
+    if (auto v = r.choice<store::layout>("layout", {{"catch-all", store::layout::catch_all},
+                                                    {"per-recipient", store::layout::per_recipient}}))
+        cfg.store.folders = *v;
+    if (auto v = r.choice<store::flush_mode>("flush", {{"syncfs", store::flush_mode::syncfs},
+                                                       {"fsync", store::flush_mode::fsync}}))
+        cfg.store.flush = *v;
+}
+
+void read_log(const reader& r, app_config& cfg) {
+    r.check_keys({"level", "file"});
+    if (auto v = r.choice<log::level>("level", {{"trace", log::level::trace}, {"debug", log::level::debug},
+                                                {"info", log::level::info}, {"warn", log::level::warn},
+                                                {"error", log::level::error}}))
+        cfg.log_level = *v;
+    if (auto v = r.get<std::string>("file")) cfg.log_file = *v;
+}
+
+}  // namespace
+
+app_config default_config() { return app_config{}; }
+
+server::listener_config parse_listen_address(const std::string& text, const std::string& role) {
+    server::listener_config l;
+    l.role = role;
+    std::string host;
+    std::string_view port_text;
+    if (!text.empty() && text.front() == '[') {
+        const auto close = text.find(']');
+        if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
+            throw config_error("bad address '" + text + "': expected [IPv6]:PORT");
+        host = text.substr(1, close - 1);
+        port_text = std::string_view(text).substr(close + 2);
+    } else {
+        const auto colon = text.rfind(':');
+        if (colon == std::string::npos) throw config_error("bad address '" + text + "': expected ADDRESS:PORT");
+        host = text.substr(0, colon);
+        port_text = std::string_view(text).substr(colon + 1);
+    }
+    unsigned port = 0;
+    auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (port_text.empty() || ec != std::errc{} || p != port_text.data() + port_text.size() || port > 65535)
+        throw config_error("bad port in '" + text + "'");
+    if (host.empty() || host == "localhost") host = "127.0.0.1";
+    l.address = host;
+    l.port = static_cast<std::uint16_t>(port);
+    return l;
+}
+
+void load_config_file(const std::string& path, app_config& cfg) {
+    toml::table root;
+    try {
+        root = toml::parse_file(std::string_view(path));
+    } catch (const toml::parse_error& e) {
+        throw config_error(fmt::format("{}:{}: {}", path, e.source().begin.line, e.description()));
+    } catch (const std::exception& e) {
+        throw config_error(fmt::format("{}:0: {}", path, e.what()));
+    }
+    reader top{path, root, ""};
+    top.check_keys({"hostname", "data", "smtp", "store", "log"});
+    if (auto v = top.get<std::string>("hostname")) cfg.hostname = *v;
+    if (auto v = top.get<std::string>("data")) cfg.data = *v;
+    if (auto* t = top.sub("smtp")) read_smtp(reader{path, *t, "smtp."}, cfg);
+    if (auto* t = top.sub("store")) read_store(reader{path, *t, "store."}, cfg);
+    if (auto* t = top.sub("log")) read_log(reader{path, *t, "log."}, cfg);
+}
+
+void finish_config(app_config& cfg) {
+    if (cfg.hostname.empty()) {
+        char name[256] = {};
+        cfg.hostname = ::gethostname(name, sizeof name - 1) == 0 && name[0] ? name : "localhost";
+    }
+    cfg.server.session.hostname = cfg.hostname;
+    cfg.store.hostname = cfg.hostname;
+    cfg.store.root = cfg.data;
+}
+
+}  // namespace postern::app

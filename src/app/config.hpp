@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// The configuration file (TOML) turned into the structs the parts take, in one place.
+#include "base/log.hpp"
+#include "server/server_config.hpp"
+#include "store/maildir_store.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace postern::app {
+
+struct app_config {
+    std::string hostname;                      // default: the system host name
+    std::filesystem::path data = "postern-data";
+    log::level log_level = log::level::info;
+    std::string log_file;
+    server::server_config server;
+    store::store_config store;
+};
+
+/// A configuration error, reported as "file:line: message" with exit status 2.
+struct config_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+/// The defaults: catch-all on 127.0.0.1:2525, data in ./postern-data.
+app_config default_config();
+
+/// Reads `path` over the defaults. Throws config_error.
+void load_config_file(const std::string& path, app_config& cfg);
+
+/// "127.0.0.1:2525", "[::1]:2525", "localhost:25" (port 0: any free port). Throws config_error.
+server::listener_config parse_listen_address(const std::string& text, const std::string& role = "smtp");
+
+/// Fills in what depends on other settings (hostname in the session and the store, paths).
+void finish_config(app_config& cfg);
+
+}  // namespace postern::app

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+#include "app/mailbox_policy.hpp"
+
+#include "base/log.hpp"
+#include "message/trace_headers.hpp"
+#include "proto/replies.hpp"
+
+namespace postern::app {
+namespace {
+
+// Hands the store's writer to the server as a message_sink.
+class store_sink final : public server::message_sink {
+public:
+    store_sink(store::maildir_store& s, std::unique_ptr<store::message_writer> w) : store_(s), writer_(std::move(w)) {}
+    result<void> write(std::span<const char> bytes) override { return writer_->write(bytes); }
+    void commit(std::function<void(result<std::string>)> done) override { store_.commit(std::move(writer_), std::move(done)); }
+
+private:
+    store::maildir_store& store_;
+    std::unique_ptr<store::message_writer> writer_;
+};
+
+// RFC 3848 and RFC 6531 §3.7.3: the "with" keyword of the Received field.
+std::string protocol_of(const server::session_info& s, const proto::transaction& tx) {
+    std::string p = tx.params.smtputf8 ? "UTF8SMTP" : s.esmtp ? "ESMTP" : "SMTP";
+    if (s.tls) p += "S";
+    return p;
+}
+
+}  // namespace
+
+std::string mailbox_policy::trace_headers(const server::session_info& s, const proto::transaction& tx,
+                                          const std::string& id) const {
+    message::received_fields f;
+    f.helo = s.helo;
+    f.peer_address = s.peer_address;
+    f.by_host = hostname_;
+    f.protocol = protocol_of(s, tx);
+    f.id = id;
+    if (tx.recipients.size() == 1) f.for_recipient = tx.recipients.front().forward_path.to_string();
+    f.when = clock_.now();
+    // RFC 5321 §4.4: Return-Path is added by the final delivery; the store is final delivery here.
+    return message::format_return_path(tx.reverse_path) + message::format_received(f);
+}
+
+server::begin_result mailbox_policy::begin_message(const server::session_info& s, const proto::transaction& tx) {
+    std::vector<std::string> rcpts;
+    rcpts.reserve(tx.recipients.size());
+    for (const auto& r : tx.recipients) rcpts.push_back(r.forward_path.to_string());
+    auto writer = store_.begin(rcpts);
+    if (!writer) {
+        log::error(s.id, log::ev::store_error, {{"error", writer.error().message()}});
+        return writer.error() == std::errc::no_space_on_device ? proto::replies::storage_full() : proto::replies::local_error();
+    }
+    const std::string head = trace_headers(s, tx, (*writer)->id());
+    if (auto w = (*writer)->write(std::span<const char>(head.data(), head.size())); !w) {
+        log::error(s.id, log::ev::store_error, {{"error", w.error().message()}});
+        return proto::replies::local_error();
+    }
+    return std::make_unique<store_sink>(store_, std::move(*writer));
+}
+
+}  // namespace postern::app

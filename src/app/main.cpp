@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+// postern: the command line. Subcommands parse their flags into app_config and run.
+#include "app/config.hpp"
+#include "app/serve.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+namespace {
+
+using postern::app::app_config;
+
+struct serve_flags {
+    std::string config, data, hostname, log_level;
+    std::vector<std::string> smtp;
+    bool verbose = false;
+};
+
+void add_serve(CLI::App& app, serve_flags& f) {
+    auto* s = app.add_subcommand("serve", "Receive mail: a catch-all test server by default (127.0.0.1:2525, ./postern-data)");
+    s->add_option("--config", f.config, "TOML configuration file");
+    s->add_option("--data", f.data, "Data folder (default ./postern-data)");
+    s->add_option("--smtp", f.smtp, "SMTP listener ADDR:PORT, repeatable (default 127.0.0.1:2525; port 0 picks a free port)");
+    s->add_option("--hostname", f.hostname, "Host name in the greeting and Received headers (default: the system's)");
+    s->add_option("--log-level", f.log_level, "trace, debug, info, warn or error (default info)");
+    s->add_flag("-v,--verbose", f.verbose, "Trace the SMTP dialogue (AUTH payloads masked)");
+}
+
+int run_serve(const serve_flags& f) {
+    app_config cfg = postern::app::default_config();
+    try {
+        if (!f.config.empty()) postern::app::load_config_file(f.config, cfg);
+        if (!f.data.empty()) cfg.data = f.data;
+        if (!f.hostname.empty()) cfg.hostname = f.hostname;
+        if (!f.smtp.empty()) {
+            cfg.server.listeners.clear();
+            for (const auto& a : f.smtp) cfg.server.listeners.push_back(postern::app::parse_listen_address(a));
+        }
+        if (!f.log_level.empty()) {
+            bool ok = false;
+            cfg.log_level = postern::log::parse_level(f.log_level, ok);
+            if (!ok) throw postern::app::config_error("--log-level: expected trace, debug, info, warn or error");
+        }
+    } catch (const postern::app::config_error& e) {
+        std::fprintf(stderr, "%s\n", e.what());
+        return 2;
+    }
+    if (f.verbose) {
+        cfg.log_level = postern::log::level::trace;
+        cfg.server.wire_trace = true;
+    }
+    postern::app::finish_config(cfg);
+    postern::log::init(cfg.log_level, cfg.log_file);
+    return postern::app::serve(cfg);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"postern: an SMTP server and toolkit"};
+    app.set_version_flag("--version", std::string("postern ") + POSTERN_VERSION);
+    app.require_subcommand(1);
+    serve_flags sf;
+    add_serve(app, sf);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    if (app.got_subcommand("serve")) return run_serve(sf);
+    return 0;
+}

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+#include "app/serve.hpp"
+
+#include "app/mailbox_policy.hpp"
+#include "server/smtp_server.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <fmt/format.h>
+#include <sys/resource.h>
+
+#include <csignal>
+#include <cstdio>
+
+namespace postern::app {
+namespace {
+
+// Idle connections cost file descriptors, not memory: allow as many as the hard limit does.
+void raise_fd_limit() {
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+}  // namespace
+
+int serve(const app_config& cfg) {
+    std::signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
+    system_clock_source clock;
+    store::store_config sc = cfg.store;
+    sc.time = &clock;
+    auto store = store::maildir_store::open(sc);
+    if (!store) {
+        std::fprintf(stderr, "postern: cannot open the data folder %s: %s\n", cfg.data.c_str(),
+                     store.error().message().c_str());
+        return 1;
+    }
+
+    boost::asio::io_context io(1);
+    mailbox_policy policy(**store, cfg.hostname, clock);
+    server::smtp_server srv(io, cfg.server, policy);
+    try {
+        srv.listen();
+    } catch (const std::system_error& e) {
+        std::fprintf(stderr, "postern: %s\n", e.what());
+        return 1;
+    }
+    boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+    bool drained = false;
+    std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        log::info(log::no_session, log::ev::server_signal, {{"signal", sig == SIGTERM ? "TERM" : "INT"}});
+        if (srv.stopping()) srv.force_close();  // a second signal ends the grace period
+        else srv.shutdown();
+        if (!drained) signals.async_wait(on_signal);
+    };
+    signals.async_wait(on_signal);
+    srv.on_drained([&] {
+        drained = true;
+        boost::system::error_code ignored;
+        signals.cancel(ignored);
+    });
+    srv.start();
+    log::info(log::no_session, log::ev::server_start,
+              {{"version", POSTERN_VERSION}, {"hostname", cfg.hostname}, {"data", cfg.data.string()}});
+    io.run();
+    (*store)->stop();
+    const auto& st = srv.stats();
+    log::info(log::no_session, log::ev::server_stop,
+              {{"connections", st.connections}, {"messages", st.messages}, {"refused", st.refused}});
+    return 0;
+}
+
+}  // namespace postern::app

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: MIT
+// Theory of operation: serve() runs run() against a watchdog (awaitable ||). run() loops:
+// hand every event of the core to the policy or the message sink, send the replies that piled
+// up (one write for a pipelined batch, RFC 2920), then wait for input. Reading waits for
+// readiness first and then reads into the I/O thread's shared buffer, so an idle connection
+// holds no read buffer at all. The watchdog fires once the deadline (moved on by every read and
+// write) has passed and no commit is in flight; serve() then sends 421 4.4.2 and closes.
+#include "server/connection.hpp"
+
+#include "proto/replies.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+namespace postern::server {
+namespace {
+
+constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
+
+// Adapts message_sink::commit (whose callback may run on the store's thread) to an awaitable
+// that resumes on the connection's executor.
+asio::awaitable<result<std::string>> async_commit(message_sink& sink) {
+    auto ex = co_await asio::this_coro::executor;
+    co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(result<std::string>)>(
+        [&sink, ex](auto handler) {
+            auto h = std::make_shared<decltype(handler)>(std::move(handler));
+            sink.commit([h, ex](result<std::string> r) {
+                asio::post(ex, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
+            });
+        },
+        asio::use_awaitable);
+}
+
+proto::reply storage_reply(const std::error_code& ec) {
+    return ec == std::errc::no_space_on_device ? proto::replies::storage_full() : proto::replies::local_error();
+}
+
+}  // namespace
+
+connection::connection(smtp_server& srv, asio::ip::tcp::socket socket, log::session_id id)
+    : srv_(srv), socket_(std::move(socket)), timer_(socket_.get_executor()), core_(srv.config().session) {
+    info_.id = id;
+    boost::system::error_code ec;
+    auto remote = socket_.remote_endpoint(ec);
+    if (!ec) {
+        info_.peer_address = remote.address().to_string();
+        info_.peer_port = remote.port();
+    }
+    auto local = socket_.local_endpoint(ec);
+    if (!ec) {
+        info_.local_address = local.address().to_string();
+        info_.local_port = local.port();
+    }
+    if (srv.config().wire_trace)
+        core_.set_tracer([id](bool in, std::string_view line) {
+            log::trace_wire(id, in ? log::wire::in : log::wire::out, line);
+        });
+    socket_.non_blocking(true, ec);
+    srv_.attach(this);
+}
+
+connection::~connection() { srv_.detach(this); }
+
+void connection::wake_for_shutdown() {
+    if (reading_ && (srv_.forced() || core_.idle())) socket_.cancel();
+}
+
+asio::awaitable<void> connection::serve() {
+    using namespace asio::experimental::awaitable_operators;
+    log::info(info_.id, log::ev::smtp_connect, {{"peer", info_.peer_address}, {"port", info_.peer_port}, {"local_port", info_.local_port}});
+    core_.greet();
+    touch();
+    try {
+        co_await (run() || watchdog());
+    } catch (const std::exception& e) {
+        end_reason_ = "io_error";
+        log::warn(info_.id, log::ev::smtp_io_error, {{"error", e.what()}});
+    }
+    if (timed_out_) {
+        core_.timeout();
+        log::info(info_.id, log::ev::smtp_timeout, {{"after_ms", static_cast<std::int64_t>(srv_.config().idle_timeout.count())}});
+        end_reason_ = "timeout";
+    }
+    core_.connection_lost();
+    co_await drain_events();
+    if (core_.has_output()) {
+        auto out = core_.take_output();
+        co_await asio::async_write(socket_, asio::buffer(out), as_result);
+    }
+    boost::system::error_code ignored;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    log::info(info_.id, log::ev::smtp_disconnect, {{"reason", end_reason_}, {"messages", core_.messages_accepted()}});
+}
+
+asio::awaitable<void> connection::watchdog() {
+    for (;;) {
+        timer_.expires_at(deadline_);
+        auto [ec] = co_await timer_.async_wait(as_result);
+        if (ec == asio::error::operation_aborted) co_return;
+        if (busy_) {
+            touch();
+            continue;
+        }
+        if (std::chrono::steady_clock::now() >= deadline_) {
+            timed_out_ = true;
+            co_return;
+        }
+    }
+}
+
+asio::awaitable<void> connection::run() {
+    for (;;) {
+        co_await drain_events();
+        if (core_.has_output()) co_await flush();
+        if (core_.closing()) {
+            if (end_reason_ == "eof") end_reason_ = "quit";
+            co_return;
+        }
+        if (srv_.forced() || (srv_.stopping() && core_.idle())) {
+            core_.shutdown();
+            end_reason_ = "shutdown";
+            continue;
+        }
+        const std::size_t n = co_await read_some();
+        if (n == 0) {
+            if (srv_.stopping()) continue;  // woken to say goodbye
+            co_return;
+        }
+        core_.receive(std::span<const char>(srv_.read_buffer().data(), n));
+    }
+}
+
+asio::awaitable<std::size_t> connection::read_some() {
+    auto& buf = srv_.read_buffer();
+    for (;;) {
+        boost::system::error_code ec;
+        const std::size_t n = socket_.read_some(asio::buffer(buf), ec);
+        if (!ec) {
+            touch();
+            co_return n;
+        }
+        if (ec != asio::error::would_block && ec != asio::error::try_again) {
+            end_reason_ = ec == asio::error::eof ? "eof" : "io_error";
+            co_return 0;
+        }
+        reading_ = true;
+        auto [wait_ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, as_result);
+        reading_ = false;
+        if (wait_ec) co_return 0;  // cancelled (shutdown) or failed
+    }
+}
+
+asio::awaitable<void> connection::flush() {
+    auto out = core_.take_output();
+    co_await asio::async_write(socket_, asio::buffer(out), asio::use_awaitable);
+    touch();
+}
+
+asio::awaitable<void> connection::drain_events() {
+    while (auto ev = core_.next_event()) {
+        if (std::holds_alternative<proto::message_event>(*ev)) {
+            core_.respond(co_await finish_message());
+        } else {
+            handle(*ev);
+        }
+    }
+}
+
+void connection::handle(const proto::event& ev) {
+    auto& p = srv_.decisions();
+    if (auto* h = std::get_if<proto::hello_event>(&ev)) {
+        auto r = p.check_hello(info_, *h);
+        if (!r || r->positive()) {
+            info_.helo = h->domain;
+            info_.esmtp = h->extended;
+        }
+        core_.respond(r);
+    } else if (auto* m = std::get_if<proto::mail_event>(&ev)) {
+        auto r = p.check_mail(info_, *m);
+        log::debug(info_.id, log::ev::smtp_mail, {{"from", m->reverse_path.to_string()}, {"code", r ? r->code : 250}});
+        core_.respond(r);
+    } else if (auto* rc = std::get_if<proto::rcpt_event>(&ev)) {
+        auto r = p.check_rcpt(info_, *core_.current_transaction(), *rc);
+        log::debug(info_.id, log::ev::smtp_rcpt, {{"to", rc->forward_path.to_string()}, {"code", r ? r->code : 250}});
+        core_.respond(r);
+    } else if (std::holds_alternative<proto::data_event>(ev)) {
+        begin_message();
+    } else if (auto* b = std::get_if<proto::body_event>(&ev)) {
+        write_body(b->bytes);
+    } else if (auto* a = std::get_if<proto::message_aborted_event>(&ev)) {
+        sink_.reset();
+        ++srv_.mutable_stats().aborted;
+        log::info(info_.id, log::ev::smtp_abort, {{"reason", a->reason}});
+    } else if (auto* v = std::get_if<proto::vrfy_event>(&ev)) {
+        core_.respond(p.check_vrfy(info_, *v));
+    }
+}
+
+void connection::begin_message() {
+    auto r = srv_.decisions().begin_message(info_, *core_.current_transaction());
+    if (auto* sink = std::get_if<std::unique_ptr<message_sink>>(&r)) {
+        sink_ = std::move(*sink);
+        sink_error_ = {};
+        core_.respond();
+    } else {
+        core_.respond(std::get<proto::reply>(r));
+    }
+}
+
+void connection::write_body(std::string_view bytes) {
+    if (!sink_ || sink_error_) return;
+    if (auto w = sink_->write(std::span<const char>(bytes.data(), bytes.size())); !w) sink_error_ = w.error();
+}
+
+asio::awaitable<proto::reply> connection::finish_message() {
+    const proto::transaction* tx = core_.current_transaction();
+    if (!sink_ || sink_error_) {
+        log::error(info_.id, log::ev::store_error, {{"error", sink_error_ ? sink_error_.message() : "no sink"}});
+        sink_.reset();
+        co_return storage_reply(sink_error_);
+    }
+    busy_ = true;
+    auto id = co_await async_commit(*sink_);
+    busy_ = false;
+    touch();
+    sink_.reset();
+    if (!id) {
+        log::error(info_.id, log::ev::store_commit_error, {{"error", id.error().message()}});
+        co_return storage_reply(id.error());
+    }
+    ++srv_.mutable_stats().messages;
+    log::info(info_.id, log::ev::smtp_message,
+              {{"id", *id}, {"from", tx->reverse_path.to_string()}, {"rcpts", tx->recipients.size()}, {"size", tx->size}});
+    co_return proto::replies::queued(*id);
+}
+
+}  // namespace postern::server

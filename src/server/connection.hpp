@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// One SMTP connection: drives proto::server_session over a TCP socket. Internal to server/.
+#include "proto/server_session.hpp"
+#include "server/policy.hpp"
+#include "server/smtp_server.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string_view>
+
+namespace postern::server {
+
+class connection {
+public:
+    connection(smtp_server& srv, asio::ip::tcp::socket socket, log::session_id id);
+    ~connection();
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+
+    /// Runs the session to its end (QUIT, timeout, error, shutdown); never throws.
+    asio::awaitable<void> serve();
+    /// The server is stopping: an idle session is woken to send its 421.
+    void wake_for_shutdown();
+
+    const std::string& peer_address() const noexcept { return info_.peer_address; }
+    connection* prev = nullptr;
+    connection* next = nullptr;
+
+private:
+    asio::awaitable<void> run();
+    asio::awaitable<void> watchdog();
+    asio::awaitable<void> drain_events();
+    asio::awaitable<proto::reply> finish_message();
+    asio::awaitable<void> flush();
+    asio::awaitable<std::size_t> read_some();
+    void handle(const proto::event& ev);
+    void begin_message();
+    void write_body(std::string_view bytes);
+    void touch() { deadline_ = std::chrono::steady_clock::now() + srv_.config().idle_timeout; }
+
+    smtp_server& srv_;
+    asio::ip::tcp::socket socket_;
+    asio::steady_timer timer_;
+    proto::server_session core_;
+    session_info info_;
+    std::unique_ptr<message_sink> sink_;
+    std::error_code sink_error_;
+    std::chrono::steady_clock::time_point deadline_;
+    std::string_view end_reason_ = "eof";
+    bool reading_ = false;   // parked in a read: safe to wake for shutdown
+    bool busy_ = false;      // a commit is in flight: the idle clock does not run
+    bool timed_out_ = false;
+};
+
+}  // namespace postern::server
