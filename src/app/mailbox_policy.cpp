@@ -5,6 +5,8 @@
 #include "message/trace_headers.hpp"
 #include "proto/replies.hpp"
 
+#include <filesystem>
+
 namespace postern::app {
 namespace {
 
@@ -41,6 +43,14 @@ std::string mailbox_policy::trace_headers(const server::session_info& s, const p
     f.when = clock_.now();
     // RFC 5321 §4.4: Return-Path is added by the final delivery; the store is final delivery here.
     return message::format_return_path(tx.reverse_path) + message::format_received(f);
+}
+
+std::optional<proto::reply> mailbox_policy::check_vrfy(const server::session_info&, const proto::vrfy_event& ev) {
+    if (folders_ != store::layout::per_recipient || !ev.mailbox) return std::nullopt;
+    const std::string address = ev.mailbox->to_string();
+    std::error_code ec;
+    if (std::filesystem::is_directory(store_.folder_for(address) / "new", ec)) return proto::replies::vrfy_ok(address);
+    return std::nullopt;
 }
 
 server::begin_result mailbox_policy::begin_message(const server::session_info& s, const proto::transaction& tx) {

@@ -40,7 +40,7 @@ int serve(const app_config& cfg) {
     }
 
     boost::asio::io_context io(1);
-    mailbox_policy policy(**store, cfg.hostname, clock);
+    mailbox_policy policy(**store, cfg.store.folders, cfg.hostname, clock);
     server::smtp_server srv(io, cfg.server, policy);
     try {
         srv.listen();

@@ -79,6 +79,7 @@ using result = expected<T, std::error_code>;
 
 /// Shorthand for returning an error from a function that yields result<T>.
 inline unexpected<std::error_code> fail(std::error_code ec) { return unexpected<std::error_code>(ec); }
+inline unexpected<std::error_code> fail(std::errc e) { return unexpected<std::error_code>(std::make_error_code(e)); }
 template <class Enum>
     requires std::is_error_code_enum_v<Enum>
 unexpected<std::error_code> fail(Enum e) { return unexpected<std::error_code>(make_error_code(e)); }
