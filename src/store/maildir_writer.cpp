@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: MIT
+// One message on its way into Maildir: written to tmp/ through a fixed-size buffer, then (on the
+// committer thread) flushed, synced and linked into new/. Until publish() succeeds the only name
+// of the file is in tmp/, and the destructor removes it: an abandoned or failed message leaves
+// nothing behind.
+#include "store/maildir_internal.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace postern::store::detail {
+
+std::error_code write_all(int fd, std::span<const char> bytes) {
+    while (!bytes.empty()) {
+        ssize_t n = ::write(fd, bytes.data(), bytes.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return last_system_error();
+        }
+        bytes = bytes.subspan(static_cast<std::size_t>(n));
+    }
+    return {};
+}
+
+std::error_code fsync_dir(const std::filesystem::path& dir) {
+    unique_fd fd{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+    if (!fd) return last_system_error();
+    if (::fsync(fd.get()) != 0) return last_system_error();
+    return {};
+}
+
+result<std::unique_ptr<maildir_writer>> maildir_writer::create(std::vector<std::filesystem::path> folders,
+                                                               std::string id, std::string file_name,
+                                                               std::size_t buffer_size) {
+    if (folders.empty()) return fail(std::make_error_code(std::errc::invalid_argument));
+    auto tmp = folders.front() / "tmp" / file_name;
+    unique_fd fd{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)};
+    if (!fd) return fail(last_system_error());
+    return std::unique_ptr<maildir_writer>(
+        new maildir_writer(std::move(fd), std::move(folders), std::move(id), std::move(file_name), buffer_size));
+}
+
+maildir_writer::maildir_writer(unique_fd fd, std::vector<std::filesystem::path> folders, std::string id,
+                               std::string file_name, std::size_t buffer_size)
+    : fd_(std::move(fd)),
+      folders_(std::move(folders)),
+      id_(std::move(id)),
+      file_name_(std::move(file_name)),
+      tmp_path_(folders_.front() / "tmp" / file_name_),
+      capacity_(buffer_size) {
+    buffer_.reserve(capacity_);
+}
+
+maildir_writer::~maildir_writer() {
+    if (tmp_present_) ::unlink(tmp_path_.c_str());
+}
+
+result<void> maildir_writer::write(std::span<const char> bytes) {
+    if (error_) return fail(error_);
+    if (buffer_.size() + bytes.size() > capacity_) {
+        if (auto ec = flush()) return fail(ec);
+        if (bytes.size() >= capacity_) {  // a big piece goes straight to the file, uncopied
+            if (auto ec = put(bytes)) return fail(ec);
+            size_ += bytes.size();
+            return {};
+        }
+    }
+    buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
+    size_ += bytes.size();
+    return {};
+}
+
+std::error_code maildir_writer::put(std::span<const char> bytes) {
+    if (auto ec = write_all(fd_.get(), bytes)) error_ = ec;
+    return error_;
+}
+
+std::error_code maildir_writer::flush() {
+    if (error_ || buffer_.empty()) return error_;
+    put(buffer_);
+    buffer_.clear();
+    return error_;
+}
+
+std::error_code maildir_writer::sync_data() {
+    if (!error_ && ::fdatasync(fd_.get()) != 0) error_ = last_system_error();
+    return error_;
+}
+
+std::error_code maildir_writer::publish() {
+    // linkat, not rename: it fails with EEXIST instead of replacing a file already in new/.
+    for (std::size_t i = 0; i < folders_.size(); ++i) {
+        auto dst = folders_[i] / "new" / file_name_;
+        if (::linkat(AT_FDCWD, tmp_path_.c_str(), AT_FDCWD, dst.c_str(), 0) != 0) {
+            auto ec = last_system_error();
+            for (std::size_t j = 0; j < i; ++j) ::unlink((folders_[j] / "new" / file_name_).c_str());
+            return ec;
+        }
+    }
+    fd_.reset();
+    // A tmp/ name that survives here (unlink failed, or a crash) is removed by the next open().
+    if (::unlink(tmp_path_.c_str()) == 0) tmp_present_ = false;
+    return {};
+}
+
+void maildir_writer::withdraw() noexcept {
+    for (const auto& f : folders_) ::unlink((f / "new" / file_name_).c_str());
+}
+
+}  // namespace postern::store::detail
