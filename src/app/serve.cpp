@@ -29,6 +29,14 @@ void raise_fd_limit() {
 int serve(const app_config& cfg) {
     std::signal(SIGPIPE, SIG_IGN);
     raise_fd_limit();
+    boost::asio::io_context io(1);
+    server::smtp_server srv(io, cfg.server);
+    try {
+        srv.listen();  // first, so that a port in use is the one line printed
+    } catch (const std::system_error& e) {
+        std::fprintf(stderr, "postern: %s\n", e.what());
+        return 1;
+    }
     system_clock_source clock;
     store::store_config sc = cfg.store;
     sc.time = &clock;
@@ -39,15 +47,7 @@ int serve(const app_config& cfg) {
         return 1;
     }
 
-    boost::asio::io_context io(1);
     mailbox_policy policy(**store, cfg.store.folders, cfg.hostname, clock);
-    server::smtp_server srv(io, cfg.server, policy);
-    try {
-        srv.listen();
-    } catch (const std::system_error& e) {
-        std::fprintf(stderr, "postern: %s\n", e.what());
-        return 1;
-    }
     boost::asio::signal_set signals(io, SIGTERM, SIGINT);
     bool drained = false;
     std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec, int sig) {
@@ -63,7 +63,7 @@ int serve(const app_config& cfg) {
         boost::system::error_code ignored;
         signals.cancel(ignored);
     });
-    srv.start();
+    srv.start(policy);
     log::info(log::no_session, log::ev::server_start,
               {{"version", POSTERN_VERSION}, {"hostname", cfg.hostname}, {"data", cfg.data.string()}});
     io.run();

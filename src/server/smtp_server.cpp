@@ -46,8 +46,8 @@ struct log_spawn_end {
 
 }  // namespace
 
-smtp_server::smtp_server(asio::io_context& io, const server_config& cfg, policy& p)
-    : io_(io), cfg_(cfg), policy_(p), grace_timer_(io), read_buffer_(cfg.read_buffer) {
+smtp_server::smtp_server(asio::io_context& io, const server_config& cfg)
+    : io_(io), cfg_(cfg), grace_timer_(io), read_buffer_(cfg.read_buffer) {
     // Session ids: random start, then sequential (unique within a process, hard to guess across).
     next_id_ = (std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32)) & 0x00ffffffffffffffULL;
 }
@@ -78,7 +78,8 @@ std::vector<asio::ip::tcp::endpoint> smtp_server::local_endpoints() const {
     return out;
 }
 
-void smtp_server::start() {
+void smtp_server::start(policy& p) {
+    policy_ = &p;
     for (auto& l : listeners_)
         asio::co_spawn(io_, accept_loop(*l), log_spawn_end{log::no_session});
 }

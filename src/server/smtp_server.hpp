@@ -4,7 +4,7 @@
 /// connection limits, the idle timeout and the two-step shutdown.
 ///
 /// When to call what: construct on an io_context, listen() (throws std::system_error when an
-/// address cannot be bound), start(), run the io_context; shutdown() from a signal handler
+/// address cannot be bound), start(policy), run the io_context; shutdown() from a signal handler
 /// (stop accepting, let transactions finish within the grace period, then 421 everyone).
 #include "server/policy.hpp"
 #include "server/server_config.hpp"
@@ -32,12 +32,13 @@ struct server_stats {
 
 class smtp_server {
 public:
-    smtp_server(asio::io_context& io, const server_config& cfg, policy& p);
+    smtp_server(asio::io_context& io, const server_config& cfg);
     ~smtp_server();
 
     /// Binds every configured listener. Throws std::system_error naming the address on failure.
     void listen();
-    void start();
+    /// Starts accepting; `p` decides and stores for every session and must outlive the server.
+    void start(policy& p);
     /// Stops accepting; idle sessions get 421 4.3.2 now, busy ones when their transaction ends
     /// or when the grace period is over. Safe to call more than once.
     void shutdown();
@@ -52,7 +53,7 @@ public:
 
     // For connections.
     const server_config& config() const noexcept { return cfg_; }
-    policy& decisions() noexcept { return policy_; }
+    policy& decisions() noexcept { return *policy_; }
     bool stopping() const noexcept { return stopping_; }
     bool forced() const noexcept { return forced_; }
     void attach(connection* c);
@@ -71,7 +72,7 @@ private:
 
     asio::io_context& io_;
     const server_config& cfg_;
-    policy& policy_;
+    policy* policy_ = nullptr;
     std::vector<std::unique_ptr<listener>> listeners_;
     std::unordered_map<std::string, std::size_t> per_ip_;
     connection* head_ = nullptr;  // intrusive list of live connections

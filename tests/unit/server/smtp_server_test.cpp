@@ -55,9 +55,9 @@ protected:
     void start(server_config cfg = {}) {
         cfg_ = std::move(cfg);
         cfg_.listeners = {listener_config{"127.0.0.1", 0, "smtp"}};
-        srv_ = std::make_unique<smtp_server>(io_, cfg_, policy_);
+        srv_ = std::make_unique<smtp_server>(io_, cfg_);
         srv_->listen();
-        srv_->start();
+        srv_->start(policy_);
         port_ = srv_->local_endpoints().at(0).port();
         thread_ = std::thread([this] { io_.run(); });
     }
