@@ -187,7 +187,7 @@ void server_session::on_quit(std::string_view arg) {
     if (!trim_spaces(arg).empty()) return send_error(replies::syntax(syntax_of(verb::quit)));
     abort_message("QUIT");
     send(replies::closing());
-    enter_state(server_state::closing);
+    close("quit");
     queue_.emplace_back(quit_event{});
 }
 

@@ -33,7 +33,7 @@ void server_session::greet() {
 
 void server_session::refuse(const reply& r) {
     send(r);
-    enter_state(server_state::closing);
+    close("refused");
 }
 
 void server_session::receive(std::span<const char> bytes) {
@@ -58,25 +58,25 @@ void server_session::send_error(const reply& r) {
     if (++errors_ >= cfg_.limits.max_errors && state_ != server_state::closing) {
         send(replies::too_many_errors());
         abort_message("too many errors");
-        enter_state(server_state::closing);
+        close("too many errors");
     }
 }
 
 void server_session::timeout() {
     abort_message("idle timeout");
     send(replies::idle_timeout());
-    enter_state(server_state::closing);
+    close("timeout");
 }
 
 void server_session::shutdown() {
     abort_message("shutdown");
     send(replies::shutting_down());
-    enter_state(server_state::closing);
+    close("shutdown");
 }
 
 void server_session::connection_lost() {
     abort_message("connection lost");
-    enter_state(server_state::closing);
+    close("connection lost");
 }
 
 std::optional<event> server_session::next_event() {

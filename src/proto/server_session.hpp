@@ -54,6 +54,8 @@ public:
     bool has_output() const noexcept { return !out_.empty(); }
     bool closing() const noexcept { return state_ == server_state::closing; }
     server_state state() const noexcept { return state_; }
+    /// Why the session is closing: "quit", "timeout", "shutdown", "too many errors", "refused", "connection lost".
+    std::string_view close_reason() const noexcept { return close_reason_; }
 
     /// The transaction in progress (valid between MAIL and the end of its message).
     const transaction* current_transaction() const noexcept { return tx_ ? &*tx_ : nullptr; }
@@ -99,6 +101,10 @@ private:
     void send(const reply& r);
     void send_error(const reply& r);
     void enter_state(server_state next) noexcept { state_ = next; }
+    void close(std::string_view why) noexcept {
+        if (state_ != server_state::closing) close_reason_ = why;
+        state_ = server_state::closing;
+    }
     void await_decision(event ev, pending p);
     void abort_message(std::string_view reason);
     void drop_message(const reply& r, std::string_view reason);
@@ -139,6 +145,7 @@ private:
     std::uint64_t chunk_size_ = 0;
 
     tracer trace_;
+    std::string_view close_reason_;
 };
 
 }  // namespace postern::proto

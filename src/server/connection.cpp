@@ -83,7 +83,7 @@ asio::awaitable<void> connection::serve() {
     if (timed_out_) {
         core_.timeout();
         log::info(info_.id, log::ev::smtp_timeout, {{"after_ms", static_cast<std::int64_t>(srv_.config().idle_timeout.count())}});
-        end_reason_ = "timeout";
+        end_reason_ = core_.close_reason();
     }
     core_.connection_lost();
     co_await drain_events();
@@ -118,12 +118,11 @@ asio::awaitable<void> connection::run() {
         co_await drain_events();
         if (core_.has_output()) co_await flush();
         if (core_.closing()) {
-            if (end_reason_ == "eof") end_reason_ = "quit";
+            end_reason_ = core_.close_reason();
             co_return;
         }
         if (srv_.forced() || (srv_.stopping() && core_.idle())) {
             core_.shutdown();
-            end_reason_ = "shutdown";
             continue;
         }
         const std::size_t n = co_await read_some();
