@@ -10,6 +10,7 @@
 #include "proto/replies.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -75,6 +76,8 @@ asio::awaitable<void> connection::serve() {
     core_.greet();
     touch();
     try {
+        // Expected ends (EOF, EPIPE, reset) come back as values, never as exceptions: a branch of
+        // || that ends by throwing was seen to leave the other branch running until its timer.
         co_await (run() || watchdog());
     } catch (const std::exception& e) {
         end_reason_ = "io_error";
@@ -99,6 +102,7 @@ asio::awaitable<void> connection::serve() {
 
 asio::awaitable<void> connection::watchdog() {
     for (;;) {
+        if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) co_return;
         timer_.expires_at(deadline_);
         auto [ec] = co_await timer_.async_wait(as_result);
         if (ec == asio::error::operation_aborted) co_return;
@@ -114,9 +118,13 @@ asio::awaitable<void> connection::watchdog() {
 }
 
 asio::awaitable<void> connection::run() {
+    // Suspend once before any I/O: if the whole session ended without suspending (input already
+    // there, peer already gone), the || would finish before the watchdog had started, and the
+    // watchdog would miss its cancellation and hold the connection until the idle timeout.
+    co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
     for (;;) {
         co_await drain_events();
-        if (core_.has_output()) co_await flush();
+        if (core_.has_output() && !co_await flush()) co_return;
         if (core_.closing()) {
             end_reason_ = core_.close_reason();
             co_return;
@@ -154,10 +162,15 @@ asio::awaitable<std::size_t> connection::read_some() {
     }
 }
 
-asio::awaitable<void> connection::flush() {
+asio::awaitable<bool> connection::flush() {
     auto out = core_.take_output();
-    co_await asio::async_write(socket_, asio::buffer(out), asio::use_awaitable);
+    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out), as_result);
+    if (ec) {
+        end_reason_ = "io_error";  // the peer went away (EPIPE, ECONNRESET): an expected end
+        co_return false;
+    }
     touch();
+    co_return true;
 }
 
 asio::awaitable<void> connection::drain_events() {

@@ -36,7 +36,7 @@ private:
     asio::awaitable<void> watchdog();
     asio::awaitable<void> drain_events();
     asio::awaitable<proto::reply> finish_message();
-    asio::awaitable<void> flush();
+    asio::awaitable<bool> flush();
     asio::awaitable<std::size_t> read_some();
     void handle(const proto::event& ev);
     void begin_message();

@@ -65,9 +65,6 @@ void smtp_server::listen() {
         if (!ec) l->acceptor.listen(asio::socket_base::max_listen_connections, ec);
         if (ec)
             throw std::system_error(ec, "cannot listen on " + lc.address + ":" + std::to_string(lc.port));
-        const auto bound = l->acceptor.local_endpoint();
-        log::info(log::no_session, log::ev::server_listen,
-                  {{"role", lc.role}, {"address", bound.address().to_string() + ":" + std::to_string(bound.port())}});
         listeners_.push_back(std::move(l));
     }
 }
@@ -80,8 +77,13 @@ std::vector<asio::ip::tcp::endpoint> smtp_server::local_endpoints() const {
 
 void smtp_server::start(policy& p) {
     policy_ = &p;
-    for (auto& l : listeners_)
+    for (auto& l : listeners_) {
+        // Logged only now, when the server is ready: tests and scripts wait for this line.
+        const auto bound = l->acceptor.local_endpoint();
+        log::info(log::no_session, log::ev::server_listen,
+                  {{"role", l->cfg.role}, {"address", bound.address().to_string() + ":" + std::to_string(bound.port())}});
         asio::co_spawn(io_, accept_loop(*l), log_spawn_end{log::no_session});
+    }
 }
 
 asio::awaitable<void> smtp_server::accept_loop(listener& l) {

@@ -37,7 +37,8 @@ public:
 
     /// Binds every configured listener. Throws std::system_error naming the address on failure.
     void listen();
-    /// Starts accepting; `p` decides and stores for every session and must outlive the server.
+    /// Starts accepting and logs `server.listen` for each listener; `p` decides and stores for
+    /// every session and must outlive the server.
     void start(policy& p);
     /// Stops accepting; idle sessions get 421 4.3.2 now, busy ones when their transaction ends
     /// or when the grace period is over. Safe to call more than once.

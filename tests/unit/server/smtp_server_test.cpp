@@ -63,8 +63,8 @@ protected:
     }
     void TearDown() override {
         if (thread_.joinable()) {
+            // The server drains by itself: every session ends, then io_.run() returns.
             boost::asio::post(io_, [this] { srv_->shutdown(); srv_->force_close(); });
-            io_.stop();
             thread_.join();
         }
     }
