@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: MIT
-// Theory of operation: serve() runs run() against a watchdog (awaitable ||). run() loops:
-// hand every event of the core to the policy or the message sink, send the replies that piled
-// up (one write for a pipelined batch, RFC 2920), then wait for input. Reading waits for
-// readiness first and then reads into the I/O thread's shared buffer, so an idle connection
-// holds no read buffer at all. The watchdog fires once the deadline (moved on by every read and
-// write) has passed and no commit is in flight; serve() then sends 421 4.4.2 and closes.
+// Theory of operation: run() loops: hand every event of the core to the policy or the message
+// sink, send the replies that piled up (one write for a pipelined batch, RFC 2920), then wait for
+// input. Reading waits for readiness first and then reads into the I/O thread's shared buffer, so
+// an idle connection holds no read buffer. Every read and write moves the deadline on; the
+// server's idle sweep (one timer for all connections) calls check_idle(), which cancels the
+// socket once the deadline has passed with no commit in flight; run() then sends 421 4.4.2.
+// Expected ends (EOF, EPIPE, reset, cancellation) come back as values, never as exceptions.
+// An idle connection is one small coroutine frame, the session object and the socket.
 #include "server/connection.hpp"
 
 #include "proto/replies.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -43,7 +43,7 @@ proto::reply storage_reply(const std::error_code& ec) {
 }  // namespace
 
 connection::connection(smtp_server& srv, asio::ip::tcp::socket socket, log::session_id id)
-    : srv_(srv), socket_(std::move(socket)), timer_(socket_.get_executor()), core_(srv.config().session) {
+    : srv_(srv), socket_(std::move(socket)), core_(srv.config().session) {
     info_.id = id;
     boost::system::error_code ec;
     auto remote = socket_.remote_endpoint(ec);
@@ -71,57 +71,31 @@ void connection::wake_for_shutdown() {
 }
 
 asio::awaitable<void> connection::serve() {
-    using namespace asio::experimental::awaitable_operators;
     log::info(info_.id, log::ev::smtp_connect, {{"peer", info_.peer_address}, {"port", info_.peer_port}, {"local_port", info_.local_port}});
     core_.greet();
     touch();
     try {
-        // Expected ends (EOF, EPIPE, reset) come back as values, never as exceptions: a branch of
-        // || that ends by throwing was seen to leave the other branch running until its timer.
-        co_await (run() || watchdog());
+        co_await run();
     } catch (const std::exception& e) {
         end_reason_ = "io_error";
         log::warn(info_.id, log::ev::smtp_io_error, {{"error", e.what()}});
     }
-    if (timed_out_) {
-        core_.timeout();
-        log::info(info_.id, log::ev::smtp_timeout, {{"after_ms", static_cast<std::int64_t>(srv_.config().idle_timeout.count())}});
-        end_reason_ = core_.close_reason();
-    }
     core_.connection_lost();
-    co_await drain_events();
-    if (core_.has_output()) {
-        auto out = core_.take_output();
-        co_await asio::async_write(socket_, asio::buffer(out), as_result);
-    }
+    co_await drain_events();  // a message cut off mid-data is reported aborted to its sink
     boost::system::error_code ignored;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
     log::info(info_.id, log::ev::smtp_disconnect, {{"reason", end_reason_}, {"messages", core_.messages_accepted()}});
 }
 
-asio::awaitable<void> connection::watchdog() {
-    for (;;) {
-        if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) co_return;
-        timer_.expires_at(deadline_);
-        auto [ec] = co_await timer_.async_wait(as_result);
-        if (ec == asio::error::operation_aborted) co_return;
-        if (busy_) {
-            touch();
-            continue;
-        }
-        if (std::chrono::steady_clock::now() >= deadline_) {
-            timed_out_ = true;
-            co_return;
-        }
-    }
+void connection::check_idle(std::chrono::steady_clock::time_point now) {
+    // A commit in flight is our wait, not the peer's: the idle clock does not run meanwhile.
+    if (busy_ || now < deadline_) return;
+    timed_out_ = true;
+    socket_.cancel();  // ends the pending read (or a write the peer stopped taking)
 }
 
 asio::awaitable<void> connection::run() {
-    // Suspend once before any I/O: if the whole session ended without suspending (input already
-    // there, peer already gone), the || would finish before the watchdog had started, and the
-    // watchdog would miss its cancellation and hold the connection until the idle timeout.
-    co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
     for (;;) {
         co_await drain_events();
         if (core_.has_output() && !co_await flush()) co_return;
@@ -129,13 +103,19 @@ asio::awaitable<void> connection::run() {
             end_reason_ = core_.close_reason();
             co_return;
         }
+        if (timed_out_) {
+            core_.timeout();
+            log::info(info_.id, log::ev::smtp_timeout, {{"after_ms", static_cast<std::int64_t>(srv_.config().idle_timeout.count())}});
+            touch();  // one more idle period to deliver the 421, then the sweep cancels the write
+            continue;
+        }
         if (srv_.forced() || (srv_.stopping() && core_.idle())) {
             core_.shutdown();
             continue;
         }
         const std::size_t n = co_await read_some();
         if (n == 0) {
-            if (srv_.stopping()) continue;  // woken to say goodbye
+            if (srv_.stopping() || timed_out_) continue;  // woken to say goodbye
             co_return;
         }
         core_.receive(std::span<const char>(srv_.read_buffer().data(), n));
@@ -166,7 +146,8 @@ asio::awaitable<bool> connection::flush() {
     auto out = core_.take_output();
     auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out), as_result);
     if (ec) {
-        end_reason_ = "io_error";  // the peer went away (EPIPE, ECONNRESET): an expected end
+        // The peer went away (EPIPE, ECONNRESET) or stopped reading past the deadline: expected ends.
+        end_reason_ = timed_out_ ? "timeout" : "io_error";
         co_return false;
     }
     touch();

@@ -7,7 +7,6 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <memory>
@@ -26,6 +25,8 @@ public:
     asio::awaitable<void> serve();
     /// The server is stopping: an idle session is woken to send its 421.
     void wake_for_shutdown();
+    /// Called by the server's idle sweep: past the deadline, the session is woken to send 421 4.4.2.
+    void check_idle(std::chrono::steady_clock::time_point now);
 
     const std::string& peer_address() const noexcept { return info_.peer_address; }
     connection* prev = nullptr;
@@ -33,7 +34,6 @@ public:
 
 private:
     asio::awaitable<void> run();
-    asio::awaitable<void> watchdog();
     asio::awaitable<void> drain_events();
     asio::awaitable<proto::reply> finish_message();
     asio::awaitable<bool> flush();
@@ -45,7 +45,6 @@ private:
 
     smtp_server& srv_;
     asio::ip::tcp::socket socket_;
-    asio::steady_timer timer_;
     proto::server_session core_;
     session_info info_;
     std::unique_ptr<message_sink> sink_;

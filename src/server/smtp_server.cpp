@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <algorithm>
 #include <random>
 
 namespace postern::server {
@@ -47,7 +48,7 @@ struct log_spawn_end {
 }  // namespace
 
 smtp_server::smtp_server(asio::io_context& io, const server_config& cfg)
-    : io_(io), cfg_(cfg), grace_timer_(io), read_buffer_(cfg.read_buffer) {
+    : io_(io), cfg_(cfg), grace_timer_(io), sweep_timer_(io), read_buffer_(cfg.read_buffer) {
     // Session ids: random start, then sequential (unique within a process, hard to guess across).
     next_id_ = (std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32)) & 0x00ffffffffffffffULL;
 }
@@ -84,6 +85,7 @@ void smtp_server::start(policy& p) {
                   {{"role", l->cfg.role}, {"address", bound.address().to_string() + ":" + std::to_string(bound.port())}});
         asio::co_spawn(io_, accept_loop(*l), log_spawn_end{log::no_session});
     }
+    sweep_idle();
 }
 
 asio::awaitable<void> smtp_server::accept_loop(listener& l) {
@@ -138,9 +140,24 @@ void smtp_server::detach(connection* c) {
     check_drained();
 }
 
+// The idle deadlines of all connections are checked by one timer, a quarter of the timeout
+// apart (at most 1 s): a 300 s timeout fires within 300-301 s, at no cost per connection.
+void smtp_server::sweep_idle() {
+    const auto tick = std::clamp<std::chrono::milliseconds>(cfg_.idle_timeout / 4, std::chrono::milliseconds(10),
+                                                           std::chrono::milliseconds(1000));
+    sweep_timer_.expires_after(tick);
+    sweep_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec) return;
+        const auto now = std::chrono::steady_clock::now();
+        for (connection* c = head_; c; c = c->next) c->check_idle(now);
+        if (!(stopping_ && active_ == 0)) sweep_idle();
+    });
+}
+
 void smtp_server::check_drained() {
     if (!stopping_ || active_ != 0) return;
     grace_timer_.cancel();
+    sweep_timer_.cancel();
     if (auto f = std::exchange(on_drained_, nullptr)) f();
 }
 

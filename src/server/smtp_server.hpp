@@ -70,6 +70,7 @@ private:
     asio::awaitable<void> accept_loop(listener& l);
     void admit(asio::ip::tcp::socket socket, const listener_config& role);
     void check_drained();
+    void sweep_idle();
 
     asio::io_context& io_;
     const server_config& cfg_;
@@ -81,6 +82,7 @@ private:
     bool stopping_ = false;
     bool forced_ = false;
     asio::steady_timer grace_timer_;
+    asio::steady_timer sweep_timer_;  // one timer for every connection's idle deadline
     std::vector<char> read_buffer_;
     server_stats stats_;
     std::uint64_t next_id_;
