@@ -52,7 +52,9 @@ int run_serve(const serve_flags& f) {
     }
     postern::app::finish_config(cfg);
     postern::log::init(cfg.log_level, cfg.log_file);
-    return postern::app::serve(cfg);
+    const int status = postern::app::serve(cfg);
+    postern::log::shutdown();
+    return status;
 }
 
 }  // namespace

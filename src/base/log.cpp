@@ -2,6 +2,7 @@
 #include "base/log.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/async.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -79,13 +80,23 @@ level parse_level(std::string_view s, bool& ok) {
 
 void init(level l, const std::string& file_path) {
     min_level = l;
-    if (!file_path.empty())
-        logger = std::make_shared<spdlog::logger>(
-            "postern", std::make_shared<spdlog::sinks::basic_file_sink_mt>(file_path));
-    else
-        logger.reset();
+    // Lines are written by a background thread: the I/O thread never waits on the log file, whose
+    // writes can stall behind the store's flushes when both live on one file system. The queue is
+    // bounded; when it is full the caller waits (no line is dropped).
+    spdlog::init_thread_pool(8192, 1);
+    spdlog::sink_ptr target;
+    if (!file_path.empty()) target = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file_path);
+    else target = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    logger = std::make_shared<spdlog::async_logger>("postern", target, spdlog::thread_pool(),
+                                                    spdlog::async_overflow_policy::block);
     sink().set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %v", spdlog::pattern_time_type::utc);
     sink().flush_on(spdlog::level::trace);
+}
+
+void shutdown() {
+    if (logger) logger->flush();
+    logger.reset();
+    spdlog::shutdown();
 }
 
 void set_level(level l) { min_level = l; }

@@ -43,8 +43,10 @@ struct field {
 };
 using fields = std::initializer_list<field>;
 
-/// Where lines go: standard error by default, or a file. Call once at start.
+/// Where lines go: standard error by default, or a file, written by a background thread.
+/// Call once at start; call shutdown() before the process exits so that every line is written.
 void init(level min_level, const std::string& file_path = {});
+void shutdown();
 void set_level(level l);
 bool enabled(level l);
 level parse_level(std::string_view s, bool& ok);

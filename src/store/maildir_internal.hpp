@@ -30,7 +30,8 @@ bool is_own_file_name(std::string_view name, std::string_view escaped_host);
 // The message_writer of maildir_store: a file in the first folder's tmp/, buffered.
 class maildir_writer final : public message_writer {
 public:
-    // Opens folders.front()/tmp/<file_name> with O_EXCL. `folders` are distinct Maildirs.
+    // Will write folders.front()/tmp/<file_name> (O_EXCL, created when the buffer first fills or at
+    // commit). `folders` are distinct Maildirs.
     static result<std::unique_ptr<maildir_writer>> create(std::vector<std::filesystem::path> folders,
                                                           std::string id, std::string file_name,
                                                           std::size_t buffer_size);
@@ -58,13 +59,14 @@ private:
     maildir_writer(unique_fd fd, std::vector<std::filesystem::path> folders, std::string id,
                    std::string file_name, std::size_t buffer_size);
     std::error_code put(std::span<const char> bytes);
+    std::error_code open_file();  // creates the tmp/ file (O_EXCL) on first need
 
     unique_fd fd_;
     std::vector<std::filesystem::path> folders_;
     std::string id_;
     std::string file_name_;
     std::filesystem::path tmp_path_;
-    bool tmp_present_ = true;   // the destructor unlinks tmp_path_ while this is set
+    bool tmp_present_ = false;  // the destructor unlinks tmp_path_ while this is set
     std::vector<char> buffer_;  // capacity fixed at creation: memory never grows with the message
     std::size_t capacity_;
     std::uint64_t size_ = 0;

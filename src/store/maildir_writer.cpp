@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
-// One message on its way into Maildir: written to tmp/ through a fixed-size buffer, then (on the
-// committer thread) flushed, synced and linked into new/. Until publish() succeeds the only name
-// of the file is in tmp/, and the destructor removes it: an abandoned or failed message leaves
-// nothing behind.
+// One message on its way into Maildir: held in a fixed-size buffer, written to tmp/ once the buffer
+// is full, then (on the committer thread) flushed, synced and linked into new/. The tmp/ file is
+// created lazily: a message that fits in the buffer never touches the file system on the session's
+// thread, so a session never waits behind the journal commit of another batch's flush. Until
+// publish() succeeds the only name of the file is in tmp/, and the destructor removes it: an
+// abandoned or failed message leaves nothing behind.
 #include "store/maildir_internal.hpp"
 
 #include <fcntl.h>
@@ -35,11 +37,8 @@ result<std::unique_ptr<maildir_writer>> maildir_writer::create(std::vector<std::
                                                                std::string id, std::string file_name,
                                                                std::size_t buffer_size) {
     if (folders.empty()) return fail(std::make_error_code(std::errc::invalid_argument));
-    auto tmp = folders.front() / "tmp" / file_name;
-    unique_fd fd{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)};
-    if (!fd) return fail(last_system_error());
     return std::unique_ptr<maildir_writer>(
-        new maildir_writer(std::move(fd), std::move(folders), std::move(id), std::move(file_name), buffer_size));
+        new maildir_writer(unique_fd{}, std::move(folders), std::move(id), std::move(file_name), buffer_size));
 }
 
 maildir_writer::maildir_writer(unique_fd fd, std::vector<std::filesystem::path> folders, std::string id,
@@ -55,6 +54,14 @@ maildir_writer::maildir_writer(unique_fd fd, std::vector<std::filesystem::path> 
 
 maildir_writer::~maildir_writer() {
     if (tmp_present_) ::unlink(tmp_path_.c_str());
+}
+
+std::error_code maildir_writer::open_file() {
+    if (fd_ || error_) return error_;
+    fd_.reset(::open(tmp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!fd_) error_ = last_system_error();
+    else tmp_present_ = true;
+    return error_;
 }
 
 result<void> maildir_writer::write(std::span<const char> bytes) {
@@ -73,12 +80,13 @@ result<void> maildir_writer::write(std::span<const char> bytes) {
 }
 
 std::error_code maildir_writer::put(std::span<const char> bytes) {
+    if (open_file()) return error_;
     if (auto ec = write_all(fd_.get(), bytes)) error_ = ec;
     return error_;
 }
 
 std::error_code maildir_writer::flush() {
-    if (error_ || buffer_.empty()) return error_;
+    if (open_file() || buffer_.empty()) return error_;
     put(buffer_);
     buffer_.clear();
     return error_;
