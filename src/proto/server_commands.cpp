@@ -25,27 +25,17 @@ bool is_hello_domain(std::string_view d) {
 }
 
 
-reply sender_path_error(const std::error_code& ec) {
+// Bracket structure errors are syntax (501); a malformed mailbox inside the brackets is 553;
+// a UTF-8 address without SMTPUTF8 is 553 5.6.7. `syntax` and `address` carry 5.1.7 or 5.1.3.
+reply path_error(const std::error_code& ec, reply (*syntax)(std::string_view), reply (*address)(std::string_view)) {
     using message::address_errc;
     switch (static_cast<address_errc>(ec.value())) {
     case address_errc::empty:
     case address_errc::missing_bracket:
     case address_errc::unterminated:
-    case address_errc::trailing_garbage: return replies::bad_sender_syntax(ec.message());
+    case address_errc::trailing_garbage: return syntax(ec.message());
     case address_errc::non_ascii: return replies::non_ascii_address();
-    default: return replies::bad_sender_address(ec.message());
-    }
-}
-
-reply recipient_path_error(const std::error_code& ec) {
-    using message::address_errc;
-    switch (static_cast<address_errc>(ec.value())) {
-    case address_errc::empty:
-    case address_errc::missing_bracket:
-    case address_errc::unterminated:
-    case address_errc::trailing_garbage: return replies::bad_recipient_syntax(ec.message());
-    case address_errc::non_ascii: return replies::non_ascii_address();
-    default: return replies::bad_recipient_address(ec.message());
+    default: return address(ec.message());
     }
 }
 
@@ -101,7 +91,7 @@ void server_session::on_mail(std::string_view arg) {
     auto rest = after_keyword(arg, "FROM:");
     if (!rest) return send_error(replies::syntax(syntax_of(verb::mail)));
     auto parsed = message::parse_path(*rest, message::path_kind::reverse, cfg_.ext.smtputf8);
-    if (!parsed) return send_error(sender_path_error(parsed.error()));
+    if (!parsed) return send_error(path_error(parsed.error(), replies::bad_sender_syntax, replies::bad_sender_address));
     std::string_view params_text = trim_spaces(rest->substr(parsed->consumed));
     if (!extended_ && !params_text.empty()) return send_error(replies::unknown_parameter(params_text));
     auto params = parse_mail_params(params_text, cfg_);
@@ -123,7 +113,7 @@ void server_session::on_rcpt(std::string_view arg) {
     auto rest = after_keyword(arg, "TO:");
     if (!rest) return send_error(replies::syntax(syntax_of(verb::rcpt)));
     auto parsed = message::parse_path(*rest, message::path_kind::forward, cfg_.ext.smtputf8);
-    if (!parsed) return send_error(recipient_path_error(parsed.error()));
+    if (!parsed) return send_error(path_error(parsed.error(), replies::bad_recipient_syntax, replies::bad_recipient_address));
     std::string_view params_text = trim_spaces(rest->substr(parsed->consumed));
     if (!extended_ && !params_text.empty()) return send_error(replies::unknown_parameter(params_text));
     auto params = parse_rcpt_params(params_text, cfg_);
