@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 
 namespace postern::store::detail {
 
@@ -98,6 +99,17 @@ std::error_code maildir_writer::sync_data() {
 }
 
 std::error_code maildir_writer::publish() {
+    // One folder: a rename that refuses to replace a file already in new/ (one system call).
+    if (folders_.size() == 1) {
+        auto dst = folders_.front() / "new" / file_name_;
+        if (::renameat2(AT_FDCWD, tmp_path_.c_str(), AT_FDCWD, dst.c_str(), RENAME_NOREPLACE) == 0) {
+            fd_.reset();
+            tmp_present_ = false;
+            return {};
+        }
+        if (errno != EINVAL && errno != ENOSYS) return last_system_error();
+        // The file system has no RENAME_NOREPLACE: link and unlink below do the same.
+    }
     // linkat, not rename: it fails with EEXIST instead of replacing a file already in new/.
     for (std::size_t i = 0; i < folders_.size(); ++i) {
         auto dst = folders_[i] / "new" / file_name_;
