@@ -113,9 +113,12 @@ asio::awaitable<void> connection::run() {
             core_.shutdown();
             continue;
         }
+        woken_ = false;
         const std::size_t n = co_await read_some();
         if (n == 0) {
-            if (srv_.stopping() || timed_out_) continue;  // woken to say goodbye
+            // Woken by the shutdown or the idle sweep: go round to say goodbye. Any other end
+            // (EOF, reset) ends the session: going round again would spin on the dead socket.
+            if (woken_) continue;
             co_return;
         }
         core_.receive(std::span<const char>(srv_.read_buffer().data(), n));
@@ -138,7 +141,11 @@ asio::awaitable<std::size_t> connection::read_some() {
         reading_ = true;
         auto [wait_ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, as_result);
         reading_ = false;
-        if (wait_ec) co_return 0;  // cancelled (shutdown) or failed
+        if (wait_ec) {
+            woken_ = wait_ec == asio::error::operation_aborted;  // cancelled by shutdown or the sweep
+            if (!woken_) end_reason_ = "io_error";
+            co_return 0;
+        }
     }
 }
 

@@ -54,6 +54,7 @@ private:
     bool reading_ = false;   // parked in a read: safe to wake for shutdown
     bool busy_ = false;      // a commit is in flight: the idle clock does not run
     bool timed_out_ = false;
+    bool woken_ = false;     // the last read ended because the server cancelled it
 };
 
 }  // namespace postern::server

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -171,6 +172,36 @@ TEST_F(server_fixture, shutdown_lets_a_transaction_finish_and_says_421_to_idle_s
     EXPECT_EQ(busy.reply().substr(0, 9), "250 2.0.0");
     EXPECT_EQ(busy.reply().substr(0, 9), "421 4.3.2");
     EXPECT_EQ(policy_.count(), 1u);
+}
+
+// A peer that leaves mid-transaction while the server drains must end its session, not make it
+// read the dead socket again and again (which would spin and keep the server from exiting).
+TEST_F(server_fixture, peer_leaving_during_shutdown_ends_the_session) {
+    server_config cfg;
+    cfg.shutdown_grace = std::chrono::seconds(30);
+    start(cfg);
+    {
+        client busy(port_);
+        busy.reply();
+        busy.send("HELO c\r\nMAIL FROM:<a@b.example>\r\n");
+        busy.reply();
+        busy.reply();
+        boost::asio::post(io_, [this] { srv_->shutdown(); });
+    }  // closed mid-transaction
+    std::size_t active = 1;
+    for (int i = 0; i < 200 && active != 0; ++i) {
+        if (io_.stopped()) {  // drained: the server's I/O thread has finished
+            thread_.join();
+            active = srv_->active_connections();
+            break;
+        }
+        std::promise<std::size_t> p;
+        boost::asio::post(io_, [&] { p.set_value(srv_->active_connections()); });
+        auto f = p.get_future();
+        if (f.wait_for(std::chrono::milliseconds(100)) == std::future_status::ready) active = f.get();
+        if (active) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(active, 0u);
 }
 
 // Fault injection: the client vanishes after every prefix of a whole session; the server
