@@ -60,19 +60,54 @@ void group_committer::stop() {
 
 void group_committer::run() {
     std::vector<pending> batch;
+    std::vector<pending> published;  // syncfs mode: in new/, names not yet known durable
     for (;;) {
         {
             std::unique_lock lock(mu_);
-            wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-            if (queue_.empty()) return;  // stopping, and everything committed
+            wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || !published.empty(); });
+            if (queue_.empty() && published.empty()) return;  // stopping, and everything committed
             while (!queue_.empty() && batch.size() < max_batch_) {
                 batch.push_back(std::move(queue_.front()));
                 queue_.pop_front();
             }
         }
-        commit_batch(batch);
+        if (mode_ == flush_mode::syncfs) commit_overlapped(batch, published);
+        else commit_batch(batch);
         batch.clear();
     }
+}
+
+// syncfs mode under load: one flush per batch. The syncfs that makes this batch's data durable also
+// makes the previous batch's new/ names durable (syncfs writes every dirty inode and directory
+// block of the file system), so the previous batch is acknowledged after it, and this batch's names
+// wait for the next one. When nothing else is queued, the names are flushed at once (fsync of new/),
+// so a lone message waits no longer than before. A name still appears in new/ only after its data
+// is on stable storage.
+void group_committer::commit_overlapped(std::vector<pending>& batch, std::vector<pending>& published) {
+    if (batch.empty()) {
+        sync_dirs(published);
+        deliver(published);
+        published.clear();
+        return;
+    }
+    for (auto& p : batch) p.ec = p.msg->flush();
+    bool any = false;
+    for (const auto& p : batch) any = any || !p.ec;
+    for (const auto& p : published) any = any || !p.ec;
+    if (any && ::syncfs(root_.get()) != 0) {
+        auto ec = last_system_error();  // nothing in either batch is known to be durable
+        for (auto& p : batch)
+            if (!p.ec) p.ec = ec;
+        for (auto& p : published)
+            if (!p.ec) {
+                p.ec = ec;
+                p.msg->withdraw();
+            }
+    }
+    deliver(published);
+    published.clear();
+    publish(batch);
+    published.swap(batch);  // batch is now the empty vector
 }
 
 void group_committer::commit_batch(std::vector<pending>& batch) {

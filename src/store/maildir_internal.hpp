@@ -96,6 +96,7 @@ private:
     };
     void run();
     void commit_batch(std::vector<pending>& batch);
+    void commit_overlapped(std::vector<pending>& batch, std::vector<pending>& published);
     void sync_data(std::vector<pending>& batch);
     void publish(std::vector<pending>& batch);
     void sync_dirs(std::vector<pending>& batch);
