@@ -60,7 +60,7 @@ server::begin_result mailbox_policy::begin_message(const server::session_info& s
     auto writer = store_.begin(rcpts);
     if (!writer) {
         log::error(s.id, log::ev::store_error, {{"error", writer.error().message()}});
-        return writer.error() == std::errc::no_space_on_device ? proto::replies::storage_full() : proto::replies::local_error();
+        return proto::replies::storage_error(writer.error());
     }
     const std::string head = trace_headers(s, tx, (*writer)->id());
     if (auto w = (*writer)->write(std::span<const char>(head.data(), head.size())); !w) {

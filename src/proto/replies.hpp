@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 namespace postern::proto::replies {
 
@@ -32,6 +33,10 @@ inline reply syntax(std::string_view usage) { return make(501, {5, 5, 4}, "Synta
 inline reply bad_sequence(std::string_view why) { return make(503, {5, 5, 1}, std::string(why)); }
 inline reply local_error() { return make(451, {4, 3, 0}, "Requested action aborted: local error in processing"); }
 inline reply storage_full() { return make(452, {4, 3, 1}, "Insufficient system storage"); }
+/// The reply for a failure to store a message: 452 4.3.1 when the disk is full, else 451 4.3.0.
+inline reply storage_error(const std::error_code& ec) {
+    return ec == std::errc::no_space_on_device ? storage_full() : local_error();
+}
 
 // HELO / EHLO (no enhanced code: RFC 2034 §3)
 inline reply hello(std::string_view host, std::string_view client) {

@@ -36,10 +36,6 @@ asio::awaitable<result<std::string>> async_commit(message_sink& sink) {
         asio::use_awaitable);
 }
 
-proto::reply storage_reply(const std::error_code& ec) {
-    return ec == std::errc::no_space_on_device ? proto::replies::storage_full() : proto::replies::local_error();
-}
-
 }  // namespace
 
 connection::connection(smtp_server& srv, asio::ip::tcp::socket socket, log::session_id id)
@@ -222,7 +218,7 @@ asio::awaitable<proto::reply> connection::finish_message() {
     if (!sink_ || sink_error_) {
         log::error(info_.id, log::ev::store_error, {{"error", sink_error_ ? sink_error_.message() : "no sink"}});
         sink_.reset();
-        co_return storage_reply(sink_error_);
+        co_return proto::replies::storage_error(sink_error_);
     }
     busy_ = true;
     auto id = co_await async_commit(*sink_);
@@ -231,7 +227,7 @@ asio::awaitable<proto::reply> connection::finish_message() {
     sink_.reset();
     if (!id) {
         log::error(info_.id, log::ev::store_commit_error, {{"error", id.error().message()}});
-        co_return storage_reply(id.error());
+        co_return proto::replies::storage_error(id.error());
     }
     ++srv_.mutable_stats().messages;
     log::info(info_.id, log::ev::smtp_message,
