@@ -38,15 +38,13 @@ asio::awaitable<result<std::string>> async_commit(message_sink& sink) {
 
 }  // namespace
 
-connection::connection(smtp_server& srv, asio::ip::tcp::socket socket, log::session_id id)
+connection::connection(smtp_server& srv, asio::ip::tcp::socket socket, log::session_id id,
+                       const asio::ip::tcp::endpoint& peer)
     : srv_(srv), socket_(std::move(socket)), core_(srv.config().session) {
     info_.id = id;
+    info_.peer_address = peer.address().to_string();
+    info_.peer_port = peer.port();
     boost::system::error_code ec;
-    auto remote = socket_.remote_endpoint(ec);
-    if (!ec) {
-        info_.peer_address = remote.address().to_string();
-        info_.peer_port = remote.port();
-    }
     auto local = socket_.local_endpoint(ec);
     if (!ec) {
         info_.local_address = local.address().to_string();

@@ -16,7 +16,8 @@ namespace postern::server {
 
 class connection {
 public:
-    connection(smtp_server& srv, asio::ip::tcp::socket socket, log::session_id id);
+    /// `peer` is the remote endpoint the server already asked the socket for at accept.
+    connection(smtp_server& srv, asio::ip::tcp::socket socket, log::session_id id, const asio::ip::tcp::endpoint& peer);
     ~connection();
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;

@@ -18,8 +18,9 @@ namespace {
 
 constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
 
-asio::awaitable<void> serve_connection(smtp_server& srv, asio::ip::tcp::socket socket, log::session_id id) {
-    connection c(srv, std::move(socket), id);
+asio::awaitable<void> serve_connection(smtp_server& srv, asio::ip::tcp::socket socket, log::session_id id,
+                                       asio::ip::tcp::endpoint peer) {
+    connection c(srv, std::move(socket), id, peer);
     co_await c.serve();
 }
 
@@ -105,7 +106,8 @@ asio::awaitable<void> smtp_server::accept_loop(listener& l) {
 
 void smtp_server::admit(asio::ip::tcp::socket socket, const listener_config&) {
     boost::system::error_code ec;
-    const std::string ip = socket.remote_endpoint(ec).address().to_string();
+    const asio::ip::tcp::endpoint peer = socket.remote_endpoint(ec);  // asked once per connection
+    const std::string ip = peer.address().to_string();
     const log::session_id id = ++next_id_;
     ++stats_.connections;
     const bool esc = cfg_.session.ext.enhanced_status_codes;
@@ -119,7 +121,7 @@ void smtp_server::admit(asio::ip::tcp::socket socket, const listener_config&) {
         asio::co_spawn(io_, refuse_connection(std::move(socket), *refusal, esc), log_spawn_end{id});
         return;
     }
-    asio::co_spawn(io_, serve_connection(*this, std::move(socket), id), log_spawn_end{id});
+    asio::co_spawn(io_, serve_connection(*this, std::move(socket), id, peer), log_spawn_end{id});
 }
 
 void smtp_server::attach(connection* c) {
