@@ -89,6 +89,12 @@ protected:
                 if (line.size() >= 4 && line[3] == ' ') return all;
             }
         }
+        // Greeting, then HELO, MAIL, RCPT and DATA pipelined; returns once the 354 has arrived.
+        void start_data() {
+            reply();
+            send("HELO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n");
+            for (int i = 0; i < 4; ++i) reply();
+        }
         bool closed() {
             char c;
             boost::system::error_code ec;
@@ -148,9 +154,7 @@ TEST_F(server_fixture, write_failure_is_452_and_nothing_is_stored) {
     start();
     policy_.fail_writes = true;
     client c(port_);
-    c.reply();
-    c.send("HELO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n");
-    for (int i = 0; i < 4; ++i) c.reply();
+    c.start_data();
     c.send("x\r\n.\r\n");
     EXPECT_EQ(c.reply().substr(0, 9), "452 4.3.1");
     EXPECT_EQ(policy_.count(), 0u);
@@ -162,9 +166,7 @@ TEST_F(server_fixture, shutdown_lets_a_transaction_finish_and_says_421_to_idle_s
     start(cfg);
     client idle(port_), busy(port_);
     idle.reply();
-    busy.reply();
-    busy.send("HELO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n");
-    for (int i = 0; i < 4; ++i) busy.reply();
+    busy.start_data();
     busy.send("part one\r\n");
     boost::asio::post(io_, [this] { srv_->shutdown(); });
     EXPECT_EQ(idle.reply().substr(0, 9), "421 4.3.2");
