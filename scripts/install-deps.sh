@@ -23,6 +23,9 @@ test_pkgs=(
 missing=()
 pkgs=("${build_pkgs[@]}")
 [ "$want_tests" = 1 ] && pkgs+=("${test_pkgs[@]}")
+# Debian's nodejs package has no npm; add Debian's npm only where no npm exists (a NodeSource
+# node brings its own, which Debian's would conflict with).
+if [ "$want_tests" = 1 ] && ! command -v npm >/dev/null 2>&1; then pkgs+=(npm); fi
 for p in "${pkgs[@]}"; do
   # nodejs may come from a non-Debian source already; accept any install of node.
   if [ "$p" = nodejs ] && command -v node >/dev/null 2>&1; then continue; fi
