@@ -4,10 +4,12 @@
 
 #include <fmt/format.h>
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 
 namespace postern::store {
 namespace {
@@ -102,6 +104,23 @@ std::string escape_hostname(std::string_view host) {
     return out;
 }
 
+namespace {
+
+// getpid(2) is a system call on every call (glibc stopped caching it), and this runs once per
+// message: the pid is kept here and taken again in a forked child.
+std::atomic<pid_t> cached_pid{0};
+
+pid_t own_pid() {
+    static std::once_flag registered;
+    std::call_once(registered, [] {
+        cached_pid.store(::getpid(), std::memory_order_relaxed);
+        ::pthread_atfork(nullptr, nullptr, [] { cached_pid.store(::getpid(), std::memory_order_relaxed); });
+    });
+    return cached_pid.load(std::memory_order_relaxed);
+}
+
+}  // namespace
+
 std::string make_unique_id(std::chrono::system_clock::time_point t) {
     // One counter for the whole process: two stores in one process never share a name, and a fixed
     // clock (tests) still yields distinct names.
@@ -109,7 +128,7 @@ std::string make_unique_id(std::chrono::system_clock::time_point t) {
     auto since = t.time_since_epoch();
     auto secs = std::chrono::floor<std::chrono::seconds>(since);
     auto usec = std::chrono::duration_cast<std::chrono::microseconds>(since - secs).count();
-    return fmt::format("{}.M{}P{}Q{}", secs.count(), usec, ::getpid(),
+    return fmt::format("{}.M{}P{}Q{}", secs.count(), usec, own_pid(),
                        deliveries.fetch_add(1, std::memory_order_relaxed) + 1);
 }
 

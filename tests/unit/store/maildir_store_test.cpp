@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -167,6 +168,33 @@ TEST(maildir_store, id_and_file_name_follow_maildir_spec) {
     auto id = commit_and_wait(*store, std::move(w1));
     ASSERT_TRUE(id.has_value());
     EXPECT_EQ(list_dir(inbox(dir) / "new"), std::vector<std::string>{expected_name});
+}
+
+// The pid in the name is cached (getpid is a system call per message); a forked child must not
+// go on naming files with its parent's pid.
+TEST(maildir_store, forked_child_names_files_with_its_own_pid) {
+    temp_dir dir;
+    auto store = open_store(config_for(dir));
+    auto parent_id = begin(*store)->id();  // the parent's pid is cached by now
+    EXPECT_NE(parent_id.find("P" + std::to_string(::getpid()) + "Q"), std::string::npos) << parent_id;
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        auto id = begin(*store)->id();
+        bool own = id.find("P" + std::to_string(::getpid()) + "Q") != std::string::npos;
+        char verdict = own ? 'y' : 'n';
+        (void)!::write(fds[1], &verdict, 1);
+        ::_exit(0);
+    }
+    char verdict = 0;
+    EXPECT_EQ(::read(fds[0], &verdict, 1), 1);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    EXPECT_EQ(verdict, 'y');
 }
 
 TEST(maildir_store, done_runs_only_once_the_file_is_in_new) {
