@@ -19,7 +19,7 @@ constexpr std::array<verb_info, 17> verbs{{
     {verb::ehlo, "EHLO", "EHLO <domain>"},
     {verb::helo, "HELO", "HELO <domain>"},
     {verb::mail, "MAIL", "MAIL FROM:<reverse-path> [SIZE=<octets>] [BODY=7BIT|8BITMIME|BINARYMIME] [SMTPUTF8] "
-                         "[RET=FULL|HDRS] [ENVID=<xtext>] [AUTH=<xtext>]"},
+                         "[RET=FULL|HDRS] [ENVID=<xtext>] [AUTH=<xtext>] [REQUIRETLS]"},
     {verb::rcpt, "RCPT", "RCPT TO:<forward-path> [NOTIFY=NEVER|SUCCESS,FAILURE,DELAY] [ORCPT=<type>;<xtext>]"},
     {verb::data, "DATA", "DATA"},
     {verb::bdat, "BDAT", "BDAT <chunk-size> [LAST]"},
@@ -64,12 +64,15 @@ std::string_view name_of(verb v) {
     return i ? i->name : std::string_view{};
 }
 
-std::vector<verb> enabled_commands(const extensions& ext) {
+std::vector<verb> enabled_commands(const session_config& cfg, bool tls_active) {
+    const auto& ext = cfg.ext;
     std::vector<verb> out{verb::ehlo, verb::helo, verb::mail, verb::rcpt, verb::data};
     if (ext.chunking) out.push_back(verb::bdat);
     out.insert(out.end(), {verb::rset, verb::noop, verb::quit});
     if (ext.vrfy) out.push_back(verb::vrfy);
     if (ext.help) out.push_back(verb::help);
+    if (cfg.starttls && !tls_active) out.push_back(verb::starttls);
+    if (!cfg.auth_mechanisms.empty()) out.push_back(verb::auth);
     return out;
 }
 

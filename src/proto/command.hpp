@@ -24,7 +24,7 @@ command_line split_command(std::string_view line);
 std::string_view syntax_of(verb v);
 
 /// The commands enabled for this session, in the order HELP lists them.
-std::vector<verb> enabled_commands(const extensions& ext);
+std::vector<verb> enabled_commands(const session_config& cfg, bool tls_active);
 std::string_view name_of(verb v);
 
 }  // namespace postern::proto

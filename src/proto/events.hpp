@@ -6,6 +6,7 @@
 #include "proto/params.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -34,9 +35,19 @@ struct message_aborted_event { std::string_view reason; };
 struct vrfy_event { std::string argument; std::optional<message::mailbox> mailbox; };
 /// information: QUIT was answered with 221; the driver flushes output and closes.
 struct quit_event {};
+/// information: STARTTLS was answered with 220. The driver sends the output, runs the TLS
+/// handshake, then calls tls_started() (or closes on failure). `discarded` octets the client
+/// pipelined after STARTTLS were thrown away unread (CVE-2011-0411); the driver logs them.
+struct starttls_event { std::size_t discarded = 0; };
+/// decide: AUTH with an offered mechanism; the initial response is decoded ("=" is empty).
+/// The driver answers with auth_continue(challenge), auth_succeeded(user) or a refusal via respond().
+struct auth_event { std::string mechanism; std::optional<std::string> initial_response; };
+/// decide: the client's (decoded) answer to the last 334 challenge; answered like auth_event.
+struct auth_response_event { std::string response; };
 
 using event = std::variant<hello_event, mail_event, rcpt_event, data_event, body_event, message_event,
-                           message_aborted_event, vrfy_event, quit_event>;
+                           message_aborted_event, vrfy_event, quit_event, starttls_event, auth_event,
+                           auth_response_event>;
 
 struct recipient {
     message::path forward_path;

@@ -112,6 +112,10 @@ std::optional<reply> apply_mail_param(const param& p, mail_params& out, const se
         // RFC 4954 §5: AUTH=<> or AUTH=xtext; accepted and kept (trusted only from authenticated peers).
         if (!p.value || out.auth || (*p.value != "<>" && !is_xtext(*p.value, true))) return bad(k);
         out.auth = std::string(*p.value);
+    } else if (k == "REQUIRETLS") {
+        // RFC 8689 §4.1; the session refuses it as unknown when TLS is not up (not advertised then).
+        if (p.value || out.requiretls) return bad(k);
+        out.requiretls = true;
     } else {
         return replies::unknown_parameter(k);
     }

@@ -24,6 +24,7 @@ struct mail_params {
     dsn_ret ret = dsn_ret::unspecified;
     std::optional<std::string> envid;    // xtext as received
     std::optional<std::string> auth;     // xtext as received ("<>" allowed)
+    bool requiretls = false;             // RFC 8689 REQUIRETLS (only once TLS is up)
 };
 
 struct dsn_notify {

@@ -67,6 +67,19 @@ inline reply queued(std::string_view id) { return make(250, {2, 0, 0}, "Ok: queu
 // VRFY / HELP
 inline reply cannot_vrfy() { return make(252, {2, 0, 0}, "Cannot VRFY user, but will accept message and attempt delivery"); }
 inline reply vrfy_ok(std::string_view mailbox) { return make(250, {2, 0, 0}, "<" + std::string(mailbox) + ">"); }
+// TLS (RFC 3207) and AUTH (RFC 4954, RFC 3463 / RFC 5248 codes)
+inline reply ready_for_tls() { return make(220, {2, 0, 0}, "Ready to start TLS"); }
+inline reply tls_not_available() { return make(454, {4, 7, 0}, "TLS not available"); }
+inline reply auth_challenge(std::string base64) { return {334, std::nullopt, {std::move(base64)}}; }
+inline reply auth_ok() { return make(235, {2, 7, 0}, "Authentication successful"); }
+inline reply auth_failed() { return make(535, {5, 7, 8}, "Authentication credentials invalid"); }
+inline reply auth_temporary_failure() { return make(454, {4, 7, 0}, "Temporary authentication failure"); }
+inline reply auth_cancelled() { return make(501, {5, 0, 0}, "Authentication cancelled"); }
+inline reply auth_bad_base64() { return make(501, {5, 5, 2}, "Invalid base64 data"); }
+inline reply auth_unknown_mechanism() { return make(504, {5, 5, 4}, "Unrecognized authentication mechanism"); }
+inline reply auth_needs_tls() { return make(538, {5, 7, 11}, "Encryption required for requested authentication mechanism"); }
+inline reply auth_required() { return make(530, {5, 7, 0}, "Authentication required"); }
+inline reply auth_too_many_failures() { return make(421, {4, 7, 0}, "Too many authentication failures, closing connection"); }
 inline reply help_unknown() { return make(504, {5, 5, 1}, "HELP topic unknown"); }
 
 }  // namespace postern::proto::replies

@@ -67,6 +67,13 @@ reply server_session::ehlo_reply(std::string_view client) const {
     if (e.chunking && e.binarymime) r.lines.emplace_back("BINARYMIME");
     if (e.dsn) r.lines.emplace_back("DSN");
     if (e.help) r.lines.emplace_back("HELP");
+    if (cfg_.starttls && !tls_) r.lines.emplace_back("STARTTLS");
+    if (!cfg_.auth_mechanisms.empty() && (tls_ || !cfg_.auth_requires_tls)) {
+        std::string line = "AUTH";
+        for (const auto& m : cfg_.auth_mechanisms) line += " " + m;
+        r.lines.push_back(std::move(line));
+    }
+    if (tls_ && cfg_.requiretls) r.lines.emplace_back("REQUIRETLS");
     return r;
 }
 
@@ -83,6 +90,7 @@ void server_session::on_hello(std::string_view arg, bool extended) {
 std::optional<reply> server_session::check_mail() const {
     if (!helo_) return replies::bad_sequence("Send HELO/EHLO first");
     if (tx_) return replies::bad_sequence("Nested MAIL command");
+    if (cfg_.auth_required && !user_) return replies::auth_required();
     return std::nullopt;
 }
 
@@ -99,6 +107,7 @@ void server_session::on_mail(std::string_view arg) {
     auto& p = std::get<mail_params>(params);
     if (parsed->value.mbox && parsed->value.mbox->utf8() && !p.smtputf8) return send_error(replies::non_ascii_address());
     if (p.size && *p.size > cfg_.limits.max_message_size) return send_error(replies::declared_too_big());
+    if (p.requiretls && !(tls_ && cfg_.requiretls)) return send_error(replies::unknown_parameter("REQUIRETLS"));
     await_decision(mail_event{std::move(parsed->value), std::move(p)}, pending::mail);
 }
 
@@ -193,7 +202,7 @@ void server_session::on_vrfy(std::string_view arg) {
 
 void server_session::on_help(std::string_view arg) {
     arg = trim_spaces(arg);
-    const auto enabled = enabled_commands(cfg_.ext);
+    const auto enabled = enabled_commands(cfg_, tls_);
     if (arg.empty()) {
         std::string cmds = "Commands:", exts = "Extensions:";
         for (verb v : enabled) cmds += " " + std::string(name_of(v));
@@ -253,6 +262,10 @@ void server_session::accept_pending(const std::optional<reply>& r) {
         reset_transaction();
         break;
     case pending::vrfy: send(r ? *r : replies::cannot_vrfy()); break;
+    case pending::auth:  // a positive reply other than through auth_succeeded(): not a login
+        enter_state(server_state::ready);
+        send(r ? *r : replies::auth_failed());
+        break;
     case pending::none: break;
     }
 }
@@ -269,6 +282,7 @@ void server_session::refuse_pending(const reply& r) {
         }
         break;
     case pending::message: reset_transaction(); break;
+    case pending::auth: enter_state(server_state::ready); break;
     default: break;
     }
     send_error(r);

@@ -86,7 +86,8 @@ std::optional<event> server_session::next_event() {
             queue_.erase(queue_.begin());
             return ev;
         }
-        if (pending_ != pending::none || state_ == server_state::closing || state_ == server_state::greeting) {
+        if (pending_ != pending::none || state_ == server_state::closing || state_ == server_state::greeting ||
+            state_ == server_state::starting_tls) {
             compact_input();
             return std::nullopt;
         }
@@ -95,9 +96,11 @@ std::optional<event> server_session::next_event() {
         } else if (state_ == server_state::in_bdat) {
             if (!step_bdat()) break;
         } else {
+            const bool auth_line = state_ == server_state::in_auth;
             auto line = take_line();
             if (!line) break;
-            dispatch(*line);
+            if (auth_line) on_auth_response(*line);
+            else dispatch(*line);
         }
     }
     compact_input();
@@ -117,7 +120,8 @@ void server_session::compact_input() {
 }
 
 std::optional<std::string_view> server_session::take_line() {
-    const std::size_t hard_limit = cfg_.limits.max_command_line + (cfg_.ext.dsn ? 512 : 0);
+    std::size_t hard_limit = cfg_.limits.max_command_line + (cfg_.ext.dsn ? 512 : 0);
+    if (!cfg_.auth_mechanisms.empty()) hard_limit = std::max(hard_limit, cfg_.max_auth_line);
     for (;;) {
         const char* begin = in_.data() + in_pos_;
         const std::size_t avail = in_.size() - in_pos_;
@@ -145,16 +149,19 @@ std::optional<std::string_view> server_session::take_line() {
 }
 
 void server_session::dispatch(std::string_view line) {
-    if (trace_) trace_(true, line);
+    const command_line cmd = split_command(line);
+    if (cmd.v == verb::auth) trace_auth_line(line);  // AUTH payloads never reach a log
+    else if (trace_) trace_(true, line);
     for (char c : line) {
         if (c == '\0' || c == '\r') {
             send_error(replies::bad_characters());
             return;
         }
     }
-    const command_line cmd = split_command(line);
     const bool extended_verb = cmd.v == verb::mail || cmd.v == verb::rcpt;
-    if (!extended_verb && line.size() + 2 > cfg_.limits.max_command_line) {
+    const std::size_t limit = cmd.v == verb::auth && !cfg_.auth_mechanisms.empty() ? cfg_.max_auth_line
+                                                                                  : cfg_.limits.max_command_line;
+    if (!extended_verb && line.size() + 2 > limit) {
         send_error(replies::line_too_long());
         return;
     }
@@ -170,9 +177,9 @@ void server_session::dispatch(std::string_view line) {
     case verb::quit: return on_quit(cmd.arg);
     case verb::vrfy: return cfg_.ext.vrfy ? on_vrfy(cmd.arg) : send_error(replies::not_implemented());
     case verb::help: return cfg_.ext.help ? on_help(cmd.arg) : send_error(replies::not_implemented());
+    case verb::starttls: return on_starttls(cmd.arg);
+    case verb::auth: return on_auth(cmd.arg);
     case verb::expn:
-    case verb::starttls:
-    case verb::auth:
     case verb::etrn:
     case verb::turn:
     case verb::atrn: return send_error(replies::not_implemented());

@@ -26,7 +26,7 @@
 
 namespace postern::proto {
 
-enum class server_state { greeting, ready, in_data, in_bdat, closing };
+enum class server_state { greeting, ready, in_data, in_bdat, in_auth, starting_tls, closing };
 
 class server_session {
 public:
@@ -44,6 +44,19 @@ public:
     /// accepts with that text (e.g. replies::queued(id)); a 4xx/5xx reply refuses.
     void respond(std::optional<reply> r = std::nullopt);
     bool awaiting_decision() const noexcept { return pending_ != pending::none; }
+
+    /// TLS is up: after the STARTTLS handshake (the session forgets HELO, AUTH and the
+    /// transaction, and waits for a new EHLO; RFC 3207 §4.2), or before greet() on an
+    /// implicit-TLS listener (RFC 8314).
+    void tls_started();
+    bool tls_active() const noexcept { return tls_; }
+
+    /// Answers a pending auth_event / auth_response_event with a 334 challenge (raw octets,
+    /// base64-encoded here); the client's answer comes back as auth_response_event.
+    void auth_continue(std::string_view challenge);
+    /// Answers a pending auth event with 235: the session is authenticated as `user`.
+    void auth_succeeded(std::string user);
+    const std::optional<std::string>& authenticated_user() const noexcept { return user_; }
 
     void timeout();    ///< 421 4.4.2 and closing
     void shutdown();   ///< 421 4.3.2 and closing
@@ -70,7 +83,7 @@ public:
     void set_tracer(tracer t) { trace_ = std::move(t); }
 
 private:
-    enum class pending { none, hello, mail, rcpt, data, message, vrfy };
+    enum class pending { none, hello, mail, rcpt, data, message, vrfy, auth };
 
     // Input
     std::optional<std::string_view> take_line();
@@ -90,6 +103,11 @@ private:
     void on_quit(std::string_view arg);
     void on_vrfy(std::string_view arg);
     void on_help(std::string_view arg);
+    void on_starttls(std::string_view arg);  // server_auth.cpp
+    void on_auth(std::string_view arg);
+    void on_auth_response(std::string_view line);
+    std::optional<reply> check_auth(std::string_view mechanism) const;
+    void trace_auth_line(std::string_view line);
 
     // Guards decide the reply and change nothing.
     std::optional<reply> check_mail() const;
@@ -143,6 +161,9 @@ private:
     bool chunk_last_ = false;
     std::optional<reply> chunk_refusal_;  // reply for a BDAT refused before its data
     std::uint64_t chunk_size_ = 0;
+
+    bool tls_ = false;
+    std::optional<std::string> user_;  // authenticated identity (AUTH succeeded)
 
     tracer trace_;
     std::string_view close_reason_;

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace postern::proto {
 
@@ -40,6 +41,14 @@ struct session_config {
     server_limits limits;
     extensions ext;
     bare_line_policy bare_line_ending = bare_line_policy::normalize;
+
+    // TLS and AUTH (the listener's role decides these; see docs/tls-auth.md)
+    bool starttls = false;                     // STARTTLS offered (RFC 3207): a certificate is loaded
+    std::vector<std::string> auth_mechanisms;  // AUTH (RFC 4954) offered with these; empty: no AUTH
+    bool auth_requires_tls = true;             // AUTH before TLS: 538 5.7.11, not advertised
+    bool auth_required = false;                // submission (RFC 6409): MAIL before AUTH is 530 5.7.0
+    bool requiretls = true;                    // REQUIRETLS (RFC 8689) advertised once TLS is up
+    std::size_t max_auth_line = 12288;         // RFC 4954 §4: AUTH lines up to 12288 octets
 };
 
 }  // namespace postern::proto
