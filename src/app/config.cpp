@@ -73,6 +73,27 @@ struct reader {
     }
 };
 
+constexpr const char* listen_usage =
+    "'smtp.listen' must be an array of \"address:port\" strings or { address = \"address:port\", role = "
+    "\"mx|submission|submissions\" } tables";
+
+// One entry of smtp.listen: "127.0.0.1:25" (role mx) or { address = "...", role = "submission" }.
+server::listener_config read_listener(const reader& r, const toml::node& item) {
+    try {
+        if (auto text = item.value_exact<std::string>()) return parse_listen_address(*text);
+        const toml::table* t = item.as_table();
+        if (!t) r.fail(item, listen_usage);
+        auto address = (*t)["address"].value_exact<std::string>();
+        if (!address) r.fail(item, listen_usage);
+        auto role = (*t)["role"].value_exact<std::string>();
+        for (const auto& [k, v] : *t)
+            if (k.str() != "address" && k.str() != "role") r.fail(v, "unknown key 'smtp.listen." + std::string(k.str()) + "'");
+        return parse_listen_address(*address, role ? parse_role(*role) : server::listener_role::mx);
+    } catch (const config_error& e) {
+        r.fail(item, e.what());
+    }
+}
+
 void read_smtp(const reader& r, app_config& cfg) {
     r.check_keys({"listen", "idle_timeout", "max_connections", "max_connections_per_ip", "max_errors",
                   "max_message_size", "max_recipients", "max_command_line", "bare_line_ending", "shutdown_grace",
@@ -81,17 +102,9 @@ void read_smtp(const reader& r, app_config& cfg) {
     auto& lim = s.session.limits;
     if (const toml::node* n = r.table.get("listen")) {
         const toml::array* a = n->as_array();
-        if (!a) r.fail(*n, "'smtp.listen' must be an array of \"address:port\" strings");
+        if (!a) r.fail(*n, listen_usage);
         s.listeners.clear();
-        for (const auto& item : *a) {
-            auto text = item.value_exact<std::string>();
-            if (!text) r.fail(item, "'smtp.listen' must be an array of \"address:port\" strings");
-            try {
-                s.listeners.push_back(parse_listen_address(*text));
-            } catch (const config_error& e) {
-                r.fail(item, e.what());
-            }
-        }
+        for (const auto& item : *a) s.listeners.push_back(read_listener(r, item));
     }
     if (auto v = r.duration("idle_timeout")) s.idle_timeout = *v;
     if (auto v = r.duration("shutdown_grace")) s.shutdown_grace = *v;
@@ -106,6 +119,13 @@ void read_smtp(const reader& r, app_config& cfg) {
                                                                         {"normalize", proto::bare_line_policy::normalize}}))
         s.session.bare_line_ending = *v;
     if (auto v = r.get<std::string>("greeting")) s.session.greeting = *v;
+}
+
+void read_tls(const reader& r, app_config& cfg) {
+    r.check_keys({"cert", "key"});
+    if (auto v = r.get<std::string>("cert")) cfg.tls_cert = *v;
+    if (auto v = r.get<std::string>("key")) cfg.tls_key = *v;
+    if (cfg.tls_cert.empty() != cfg.tls_key.empty()) r.fail(r.table, "'tls.cert' and 'tls.key' go together");
 }
 
 void read_store(const reader& r, app_config& cfg) {
@@ -129,9 +149,21 @@ void read_log(const reader& r, app_config& cfg) {
 
 }  // namespace
 
-app_config default_config() { return app_config{}; }
+app_config default_config() {
+    app_config cfg;
+    cfg.server.listeners = {parse_listen_address("127.0.0.1:2525"),
+                            parse_listen_address("127.0.0.1:2465", server::listener_role::submissions)};
+    return cfg;
+}
 
-server::listener_config parse_listen_address(const std::string& text, const std::string& role) {
+server::listener_role parse_role(const std::string& text) {
+    if (text == "mx" || text == "smtp") return server::listener_role::mx;
+    if (text == "submission") return server::listener_role::submission;
+    if (text == "submissions") return server::listener_role::submissions;
+    throw config_error("unknown listener role '" + text + "': expected mx, submission or submissions");
+}
+
+server::listener_config parse_listen_address(const std::string& text, server::listener_role role) {
     server::listener_config l;
     l.role = role;
     std::string host;
@@ -168,11 +200,12 @@ void load_config_file(const std::string& path, app_config& cfg) {
         throw config_error(fmt::format("{}:0: {}", path, e.what()));
     }
     reader top{path, root, ""};
-    top.check_keys({"hostname", "data", "smtp", "store", "log"});
+    top.check_keys({"hostname", "data", "smtp", "store", "log", "tls"});
     if (auto v = top.get<std::string>("hostname")) cfg.hostname = *v;
     if (auto v = top.get<std::string>("data")) cfg.data = *v;
     if (auto* t = top.sub("smtp")) read_smtp(reader{path, *t, "smtp."}, cfg);
     if (auto* t = top.sub("store")) read_store(reader{path, *t, "store."}, cfg);
+    if (auto* t = top.sub("tls")) read_tls(reader{path, *t, "tls."}, cfg);
     if (auto* t = top.sub("log")) read_log(reader{path, *t, "log."}, cfg);
 }
 

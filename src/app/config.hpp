@@ -20,6 +20,8 @@ struct app_config {
     std::string log_file;
     server::server_config server;
     store::store_config store;
+    std::filesystem::path tls_cert;            // [tls] cert: PEM chain; empty: self-signed in DATA/tls
+    std::filesystem::path tls_key;             // [tls] key
 };
 
 /// A configuration error, reported as "file:line: message" with exit status 2.
@@ -27,14 +29,18 @@ struct config_error : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-/// The defaults: catch-all on 127.0.0.1:2525, data in ./postern-data.
+/// The defaults: catch-all on 127.0.0.1:2525 (and implicit TLS on 127.0.0.1:2465), data in ./postern-data.
 app_config default_config();
 
 /// Reads `path` over the defaults. Throws config_error.
 void load_config_file(const std::string& path, app_config& cfg);
 
 /// "127.0.0.1:2525", "[::1]:2525", "localhost:25" (port 0: any free port). Throws config_error.
-server::listener_config parse_listen_address(const std::string& text, const std::string& role = "smtp");
+server::listener_config parse_listen_address(const std::string& text,
+                                             server::listener_role role = server::listener_role::mx);
+
+/// "mx", "smtp" (same as mx), "submission" or "submissions". Throws config_error.
+server::listener_role parse_role(const std::string& text);
 
 /// Fills in what depends on other settings (hostname in the session and the store, paths).
 void finish_config(app_config& cfg);

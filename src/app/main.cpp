@@ -13,7 +13,8 @@ using postern::app::app_config;
 
 struct serve_flags {
     std::string config, data, hostname, log_level;
-    std::vector<std::string> smtp;
+    std::vector<std::string> smtp, submission, smtps;
+    std::string tls_cert, tls_key;
     bool verbose = false;
 };
 
@@ -22,9 +23,25 @@ void add_serve(CLI::App& app, serve_flags& f) {
     s->add_option("--config", f.config, "TOML configuration file");
     s->add_option("--data", f.data, "Data folder (default ./postern-data)");
     s->add_option("--smtp", f.smtp, "SMTP listener ADDR:PORT, repeatable (default 127.0.0.1:2525; port 0 picks a free port)");
+    s->add_option("--submission", f.submission, "Submission listener ADDR:PORT (STARTTLS, then AUTH required; RFC 6409), repeatable");
+    s->add_option("--smtps", f.smtps, "Implicit-TLS submission listener ADDR:PORT (RFC 8314, AUTH required), repeatable");
+    s->add_option("--tls-cert", f.tls_cert, "TLS certificate chain (PEM); default: a self-signed one kept in DATA/tls");
+    s->add_option("--tls-key", f.tls_key, "TLS private key (PEM) for --tls-cert");
     s->add_option("--hostname", f.hostname, "Host name in the greeting and Received headers (default: the system's)");
     s->add_option("--log-level", f.log_level, "trace, debug, info, warn or error (default info)");
     s->add_flag("-v,--verbose", f.verbose, "Trace the SMTP dialogue (AUTH payloads masked)");
+}
+
+// Listeners on the command line replace those of the defaults and of the config file.
+void set_listeners(const serve_flags& f, app_config& cfg) {
+    using postern::server::listener_role;
+    if (f.smtp.empty() && f.submission.empty() && f.smtps.empty()) return;
+    cfg.server.listeners.clear();
+    for (const auto& a : f.smtp) cfg.server.listeners.push_back(postern::app::parse_listen_address(a));
+    for (const auto& a : f.submission)
+        cfg.server.listeners.push_back(postern::app::parse_listen_address(a, listener_role::submission));
+    for (const auto& a : f.smtps)
+        cfg.server.listeners.push_back(postern::app::parse_listen_address(a, listener_role::submissions));
 }
 
 int run_serve(const serve_flags& f) {
@@ -33,9 +50,11 @@ int run_serve(const serve_flags& f) {
         if (!f.config.empty()) postern::app::load_config_file(f.config, cfg);
         if (!f.data.empty()) cfg.data = f.data;
         if (!f.hostname.empty()) cfg.hostname = f.hostname;
-        if (!f.smtp.empty()) {
-            cfg.server.listeners.clear();
-            for (const auto& a : f.smtp) cfg.server.listeners.push_back(postern::app::parse_listen_address(a));
+        set_listeners(f, cfg);
+        if (!f.tls_cert.empty() || !f.tls_key.empty()) {
+            if (f.tls_cert.empty() || f.tls_key.empty()) throw postern::app::config_error("--tls-cert and --tls-key go together");
+            cfg.tls_cert = f.tls_cert;
+            cfg.tls_key = f.tls_key;
         }
         if (!f.log_level.empty()) {
             bool ok = false;

@@ -2,6 +2,7 @@
 #include "app/serve.hpp"
 
 #include "app/mailbox_policy.hpp"
+#include "net/tls.hpp"
 #include "server/smtp_server.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -11,6 +12,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <optional>
 
 namespace postern::app {
 namespace {
@@ -24,13 +26,42 @@ void raise_fd_limit() {
     }
 }
 
+// The certificate of the config or the command line, else a self-signed one for the host name,
+// generated on first start and kept in DATA/tls, so STARTTLS works with no configuration.
+std::optional<std::unique_ptr<net::tls_context_holder>> open_tls(const app_config& cfg) {
+    auto holder = cfg.tls_cert.empty()
+                      ? net::tls_context_holder::self_signed(cfg.data / "tls", cfg.hostname)
+                      : net::tls_context_holder::from_files(net::tls_files{cfg.tls_cert, cfg.tls_key});
+    if (!holder) {
+        std::fprintf(stderr, "postern: TLS: %s\n", holder.error().message().c_str());
+        return std::nullopt;
+    }
+    return std::move(*holder);
+}
+
+// SIGHUP: a new certificate for new handshakes; sessions keep the context they started with.
+void reload_on_hup(boost::asio::signal_set& hup, net::tls_context_holder& tls) {
+    hup.async_wait([&hup, &tls](const boost::system::error_code& ec, int) {
+        if (ec) return;
+        if (auto r = tls.reload(); !r)
+            log::error(log::no_session, log::ev::tls_reload, {{"error", r.error().message()}});
+        else
+            log::info(log::no_session, log::ev::tls_reload, {{"result", "ok"}});
+        reload_on_hup(hup, tls);
+    });
+}
+
 }  // namespace
 
 int serve(const app_config& cfg) {
     std::signal(SIGPIPE, SIG_IGN);
     raise_fd_limit();
     boost::asio::io_context io(1);
-    server::smtp_server srv(io, cfg.server);
+    auto tls = open_tls(cfg);
+    if (!tls) return 1;
+    server::server_config scfg = cfg.server;
+    scfg.tls_context = [holder = tls->get()] { return holder->get(); };
+    server::smtp_server srv(io, scfg);
     try {
         srv.listen();  // first, so that a port in use is the one line printed
     } catch (const std::system_error& e) {
@@ -58,10 +89,13 @@ int serve(const app_config& cfg) {
         if (!drained) signals.async_wait(on_signal);
     };
     signals.async_wait(on_signal);
+    boost::asio::signal_set hup(io, SIGHUP);
+    reload_on_hup(hup, **tls);
     srv.on_drained([&] {
         drained = true;
         boost::system::error_code ignored;
         signals.cancel(ignored);
+        hup.cancel(ignored);
     });
     srv.start(policy);
     log::info(log::no_session, log::ev::server_start,

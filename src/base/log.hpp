@@ -19,7 +19,10 @@ enum class ev {
     smtp_connect, smtp_disconnect, smtp_refuse, smtp_timeout, smtp_error_limit,
     smtp_mail, smtp_rcpt, smtp_reject, smtp_message, smtp_abort, smtp_io_error,
     store_open, store_recover, store_commit_error, store_error,
+    auth_load, auth_error,
     config_error, internal_error,
+    tls_generate, tls_reload,
+    smtp_tls, smtp_tls_error, smtp_tls_discard, smtp_auth, smtp_auth_fail,
 };
 std::string_view name(ev e);
 

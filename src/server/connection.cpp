@@ -16,6 +16,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/asio/ssl/error.hpp>
+
+#include <openssl/ssl.h>
 
 namespace postern::server {
 namespace {
@@ -39,8 +42,8 @@ asio::awaitable<result<std::string>> async_commit(message_sink& sink) {
 }  // namespace
 
 connection::connection(smtp_server& srv, asio::ip::tcp::socket socket, log::session_id id,
-                       const asio::ip::tcp::endpoint& peer)
-    : srv_(srv), socket_(std::move(socket)), core_(srv.config().session) {
+                       const asio::ip::tcp::endpoint& peer, const proto::session_config& session, listener_role role)
+    : srv_(srv), socket_(std::move(socket)), role_(role), core_(session) {
     info_.id = id;
     info_.peer_address = peer.address().to_string();
     info_.peer_port = peer.port();
@@ -66,14 +69,22 @@ void connection::wake_for_shutdown() {
 
 asio::awaitable<void> connection::serve() {
     log::info(info_.id, log::ev::smtp_connect, {{"peer", info_.peer_address}, {"port", info_.peer_port}, {"local_port", info_.local_port}});
-    core_.greet();
     touch();
     try {
+        if (role_ == listener_role::submissions) {  // RFC 8314: TLS from the first byte
+            if (!co_await start_tls()) co_return co_await end_session();
+            core_.tls_started();
+        }
+        core_.greet();
         co_await run();
     } catch (const std::exception& e) {
         end_reason_ = "io_error";
         log::warn(info_.id, log::ev::smtp_io_error, {{"error", e.what()}});
     }
+    co_await end_session();
+}
+
+asio::awaitable<void> connection::end_session() {
     core_.connection_lost();
     co_await drain_events();  // a message cut off mid-data is reported aborted to its sink
     boost::system::error_code ignored;
@@ -108,15 +119,28 @@ asio::awaitable<void> connection::run() {
             continue;
         }
         woken_ = false;
-        const std::size_t n = co_await read_some();
+        const std::size_t n = tls_ ? co_await read_some_tls() : co_await read_some();
         if (n == 0) {
             // Woken by the shutdown or the idle sweep: go round to say goodbye. Any other end
             // (EOF, reset) ends the session: going round again would spin on the dead socket.
             if (woken_) continue;
             co_return;
         }
-        core_.receive(std::span<const char>(srv_.read_buffer().data(), n));
+        core_.receive(std::span<const char>(tls_ ? tls_->buffer.data() : srv_.read_buffer().data(), n));
     }
+}
+
+asio::awaitable<std::size_t> connection::read_some_tls() {
+    reading_ = true;
+    auto [ec, n] = co_await tls_->stream.async_read_some(asio::buffer(tls_->buffer), as_result);
+    reading_ = false;
+    if (!ec) {
+        touch();
+        co_return n;
+    }
+    woken_ = ec == asio::error::operation_aborted;  // cancelled by shutdown or the sweep
+    if (!woken_) end_reason_ = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ? "eof" : "io_error";
+    co_return 0;
 }
 
 asio::awaitable<std::size_t> connection::read_some() {
@@ -145,7 +169,8 @@ asio::awaitable<std::size_t> connection::read_some() {
 
 asio::awaitable<bool> connection::flush() {
     auto out = core_.take_output();
-    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out), as_result);
+    auto [ec, n] = tls_ ? co_await asio::async_write(tls_->stream, asio::buffer(out), as_result)
+                        : co_await asio::async_write(socket_, asio::buffer(out), as_result);
     if (ec) {
         // The peer went away (EPIPE, ECONNRESET) or stopped reading past the deadline: expected ends.
         end_reason_ = timed_out_ ? "timeout" : "io_error";
@@ -159,6 +184,13 @@ asio::awaitable<void> connection::drain_events() {
     while (auto ev = core_.next_event()) {
         if (std::holds_alternative<proto::message_event>(*ev)) {
             core_.respond(co_await finish_message());
+        } else if (auto* st = std::get_if<proto::starttls_event>(&*ev)) {
+            if (st->discarded > 0)  // CVE-2011-0411: clear-text input pipelined behind STARTTLS
+                log::warn(info_.id, log::ev::smtp_tls_discard, {{"octets", st->discarded}});
+            // The 220 goes out in clear, then the handshake; on failure the session ends.
+            if (core_.has_output() && !co_await flush()) co_return core_.connection_lost();
+            if (!co_await start_tls()) co_return core_.connection_lost();
+            core_.tls_started();
         } else {
             handle(*ev);
         }
@@ -231,6 +263,34 @@ asio::awaitable<proto::reply> connection::finish_message() {
     log::info(info_.id, log::ev::smtp_message,
               {{"id", *id}, {"from", tx->reverse_path.to_string()}, {"rcpts", tx->recipients.size()}, {"size", tx->size}});
     co_return proto::replies::queued(*id);
+}
+
+}  // namespace postern::server
+
+namespace postern::server {
+
+asio::awaitable<bool> connection::start_tls() {
+    auto ctx = srv_.config().tls_context ? srv_.config().tls_context() : nullptr;
+    if (!ctx) {
+        log::error(info_.id, log::ev::smtp_tls_error, {{"error", "no TLS context"}});
+        co_return false;
+    }
+    tls_ = std::make_unique<tls_state>(tls_state{ctx, asio::ssl::stream<asio::ip::tcp::socket&>(socket_, *ctx)});
+    reading_ = true;  // a handshake is a read as far as shutdown and the idle sweep are concerned
+    auto [ec] = co_await tls_->stream.async_handshake(asio::ssl::stream_base::server, as_result);
+    reading_ = false;
+    if (ec) {
+        end_reason_ = timed_out_ ? "timeout" : "tls_error";
+        log::warn(info_.id, log::ev::smtp_tls_error, {{"error", ec.message()}});
+        co_return false;
+    }
+    touch();
+    SSL* ssl = tls_->stream.native_handle();
+    info_.tls = true;
+    info_.tls_version = SSL_get_version(ssl);
+    info_.tls_cipher = SSL_get_cipher_name(ssl);
+    log::info(info_.id, log::ev::smtp_tls, {{"version", info_.tls_version}, {"cipher", info_.tls_cipher}});
+    co_return true;
 }
 
 }  // namespace postern::server

@@ -7,7 +7,9 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
 
+#include <array>
 #include <chrono>
 #include <memory>
 #include <string_view>
@@ -17,7 +19,8 @@ namespace postern::server {
 class connection {
 public:
     /// `peer` is the remote endpoint the server already asked the socket for at accept.
-    connection(smtp_server& srv, asio::ip::tcp::socket socket, log::session_id id, const asio::ip::tcp::endpoint& peer);
+    connection(smtp_server& srv, asio::ip::tcp::socket socket, log::session_id id, const asio::ip::tcp::endpoint& peer,
+               const proto::session_config& session, listener_role role);
     ~connection();
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
@@ -35,17 +38,30 @@ public:
 
 private:
     asio::awaitable<void> run();
+    asio::awaitable<void> end_session();
     asio::awaitable<void> drain_events();
     asio::awaitable<proto::reply> finish_message();
     asio::awaitable<bool> flush();
     asio::awaitable<std::size_t> read_some();
+    asio::awaitable<std::size_t> read_some_tls();
+    asio::awaitable<bool> start_tls();  // the server side of the handshake; false: close
     void handle(const proto::event& ev);
     void begin_message();
     void write_body(std::string_view bytes);
     void touch() { deadline_ = std::chrono::steady_clock::now() + srv_.config().idle_timeout; }
 
+    // TLS, once started: the stream, its context (kept alive across a reload) and a read buffer of
+    // its own (a TLS read cannot share the I/O thread's buffer: it completes inside the engine).
+    struct tls_state {
+        std::shared_ptr<asio::ssl::context> context;
+        asio::ssl::stream<asio::ip::tcp::socket&> stream;
+        std::array<char, 4096> buffer{};
+    };
+
     smtp_server& srv_;
     asio::ip::tcp::socket socket_;
+    listener_role role_;
+    std::unique_ptr<tls_state> tls_;
     proto::server_session core_;
     session_info info_;
     std::unique_ptr<message_sink> sink_;

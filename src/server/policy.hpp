@@ -25,6 +25,9 @@ struct session_info {
     std::string helo;             ///< the EHLO/HELO domain once given
     bool esmtp = false;
     bool tls = false;
+    std::string tls_version;      ///< "TLSv1.3" once TLS is up
+    std::string tls_cipher;       ///< "TLS_AES_256_GCM_SHA384"
+    std::string user;             ///< the AUTH identity, empty when not authenticated
 };
 
 /// One message being received. Bytes arrive in order; then exactly one of commit() or destruction.

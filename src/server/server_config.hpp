@@ -2,7 +2,12 @@
 #pragma once
 #include "proto/session_config.hpp"
 
+#include <boost/asio/ssl/context.hpp>
+
 #include <chrono>
+#include <functional>
+#include <memory>
+#include <string_view>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -10,10 +15,18 @@
 
 namespace postern::server {
 
+/// What a listener is for (RFC 5321 relay/MX, RFC 6409 submission, RFC 8314 implicit TLS).
+enum class listener_role {
+    mx,           ///< port 25 style: STARTTLS offered, AUTH offered once TLS is up, not required
+    submission,   ///< port 587: STARTTLS, then AUTH required before MAIL (RFC 6409)
+    submissions,  ///< port 465: TLS from the first byte (RFC 8314), AUTH required
+};
+std::string_view role_name(listener_role r);
+
 struct listener_config {
     std::string address = "127.0.0.1";
     std::uint16_t port = 2525;            // 0: any free port (logged)
-    std::string role = "smtp";
+    listener_role role = listener_role::mx;
 };
 
 struct server_config {
@@ -25,6 +38,9 @@ struct server_config {
     std::chrono::milliseconds shutdown_grace{std::chrono::seconds(30)};
     std::size_t read_buffer = 64 * 1024;  // one buffer per I/O thread, not per connection
     bool wire_trace = false;              // --verbose
+    /// The TLS context for the next handshake (it may change on reload); empty: no TLS at all,
+    /// STARTTLS answers 454 and implicit-TLS listeners cannot be used.
+    std::function<std::shared_ptr<boost::asio::ssl::context>()> tls_context;
 };
 
 }  // namespace postern::server

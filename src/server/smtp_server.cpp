@@ -19,9 +19,19 @@ namespace {
 constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
 
 asio::awaitable<void> serve_connection(smtp_server& srv, asio::ip::tcp::socket socket, log::session_id id,
-                                       asio::ip::tcp::endpoint peer) {
-    connection c(srv, std::move(socket), id, peer);
+                                       asio::ip::tcp::endpoint peer, const proto::session_config& session,
+                                       listener_role role) {
+    connection c(srv, std::move(socket), id, peer, session, role);
     co_await c.serve();
+}
+
+// What a listener of this role offers: STARTTLS where a certificate is loaded (never on an
+// implicit-TLS port), AUTH required on the submission roles (RFC 6409, RFC 8314).
+proto::session_config session_for(const server_config& cfg, listener_role role) {
+    proto::session_config s = cfg.session;
+    s.starttls = static_cast<bool>(cfg.tls_context) && role != listener_role::submissions;
+    s.auth_required = role != listener_role::mx;
+    return s;
 }
 
 // A refused connection gets its 421 and is closed; it never becomes a session.
@@ -48,6 +58,15 @@ struct log_spawn_end {
 
 }  // namespace
 
+std::string_view role_name(listener_role r) {
+    switch (r) {
+    case listener_role::mx: return "mx";
+    case listener_role::submission: return "submission";
+    case listener_role::submissions: return "submissions";
+    }
+    return "mx";
+}
+
 smtp_server::smtp_server(asio::io_context& io, const server_config& cfg)
     : io_(io), cfg_(cfg), grace_timer_(io), sweep_timer_(io), read_buffer_(cfg.read_buffer) {
     // Session ids: random start, then sequential (unique within a process, hard to guess across).
@@ -59,7 +78,10 @@ smtp_server::~smtp_server() = default;
 void smtp_server::listen() {
     for (const auto& lc : cfg_.listeners) {
         asio::ip::tcp::endpoint ep{asio::ip::make_address(lc.address), lc.port};
-        auto l = std::make_unique<listener>(listener{asio::ip::tcp::acceptor(io_), lc});
+        if (lc.role == listener_role::submissions && !cfg_.tls_context)
+            throw std::system_error(std::make_error_code(std::errc::invalid_argument),
+                                    "implicit TLS on " + lc.address + ":" + std::to_string(lc.port) + " needs a certificate");
+        auto l = std::make_unique<listener>(listener{asio::ip::tcp::acceptor(io_), lc, session_for(cfg_, lc.role)});
         boost::system::error_code ec;
         l->acceptor.open(ep.protocol(), ec);
         if (!ec) l->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
@@ -83,7 +105,7 @@ void smtp_server::start(policy& p) {
         // Logged only now, when the server is ready: tests and scripts wait for this line.
         const auto bound = l->acceptor.local_endpoint();
         log::info(log::no_session, log::ev::server_listen,
-                  {{"role", l->cfg.role}, {"address", bound.address().to_string() + ":" + std::to_string(bound.port())}});
+                  {{"role", role_name(l->cfg.role)}, {"address", bound.address().to_string() + ":" + std::to_string(bound.port())}});
         asio::co_spawn(io_, accept_loop(*l), log_spawn_end{log::no_session});
     }
     sweep_idle();
@@ -100,11 +122,11 @@ asio::awaitable<void> smtp_server::accept_loop(listener& l) {
             co_await pause.async_wait(as_result);
             continue;
         }
-        admit(std::move(socket), l.cfg);
+        admit(std::move(socket), l);
     }
 }
 
-void smtp_server::admit(asio::ip::tcp::socket socket, const listener_config&) {
+void smtp_server::admit(asio::ip::tcp::socket socket, const listener& l) {
     boost::system::error_code ec;
     const asio::ip::tcp::endpoint peer = socket.remote_endpoint(ec);  // asked once per connection
     const std::string ip = peer.address().to_string();
@@ -121,7 +143,7 @@ void smtp_server::admit(asio::ip::tcp::socket socket, const listener_config&) {
         asio::co_spawn(io_, refuse_connection(std::move(socket), *refusal, esc), log_spawn_end{id});
         return;
     }
-    asio::co_spawn(io_, serve_connection(*this, std::move(socket), id, peer), log_spawn_end{id});
+    asio::co_spawn(io_, serve_connection(*this, std::move(socket), id, peer, l.session, l.cfg.role), log_spawn_end{id});
 }
 
 void smtp_server::attach(connection* c) {

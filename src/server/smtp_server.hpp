@@ -66,9 +66,10 @@ private:
     struct listener {
         asio::ip::tcp::acceptor acceptor;
         listener_config cfg;
+        proto::session_config session;  // what this role offers and requires
     };
     asio::awaitable<void> accept_loop(listener& l);
-    void admit(asio::ip::tcp::socket socket, const listener_config& role);
+    void admit(asio::ip::tcp::socket socket, const listener& l);
     void check_drained();
     void sweep_idle();
 

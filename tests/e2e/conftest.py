@@ -21,7 +21,7 @@ import pytest
 E2E_DIR = Path(__file__).resolve().parent
 REPO = E2E_DIR.parent.parent
 
-LISTEN_RE = re.compile(r"server\.listen\b.*\baddress=(\S+):(\d+)")
+LISTEN_RE = re.compile(r"server\.listen\b.*\brole=(\S+) address=(\S+):(\d+)")
 
 
 def postern_bin() -> str:
@@ -49,6 +49,7 @@ class Server:
         self.host = "127.0.0.1"
         self.port = 0
         self.log: list[str] = []
+        self.listeners: dict[str, tuple[str, int]] = {}  # role -> the first address of that role
         self._log_lock = threading.Lock()
         self._reader: threading.Thread | None = None
         self.returncode: int | None = None
@@ -75,8 +76,11 @@ class Server:
                 if not found.is_set():
                     m = LISTEN_RE.search(line)
                     if m:
-                        self.host, self.port = m.group(1), int(m.group(2))
-                        found.set()
+                        if not self.listeners:
+                            self.host, self.port = m.group(2), int(m.group(3))
+                        self.listeners.setdefault(m.group(1), (m.group(2), int(m.group(3))))
+                    elif "server.start" in line and self.listeners:
+                        found.set()  # every listener is logged before server.start
 
         self._reader = threading.Thread(target=drain, daemon=True)
         self._reader.start()

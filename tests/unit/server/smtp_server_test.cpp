@@ -55,7 +55,7 @@ class server_fixture : public ::testing::Test {
 protected:
     void start(server_config cfg = {}) {
         cfg_ = std::move(cfg);
-        cfg_.listeners = {listener_config{"127.0.0.1", 0, "smtp"}};
+        cfg_.listeners = {listener_config{"127.0.0.1", 0, server::listener_role::mx}};
         srv_ = std::make_unique<smtp_server>(io_, cfg_);
         srv_->listen();
         srv_->start(policy_);
