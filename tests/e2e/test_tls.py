@@ -62,6 +62,7 @@ def test_starttls_then_mail_is_stored_and_verifies_against_the_generated_cert(tl
         s.sendmail("a@b.example", ["c@d.example"], b"Subject: over TLS\r\n\r\nsecret body\r\n")
     raw = tls_server.wait_for_files(1)[0].read_bytes()
     assert b"secret body" in raw
+    assert b"with ESMTPS" in raw, raw[:300]
     assert "smtp.tls version=TLSv1." in tls_server.log_text()
 
 
