@@ -2,6 +2,7 @@
 // postern: the command line. Subcommands parse their flags into app_config and run.
 #include "app/config.hpp"
 #include "app/serve.hpp"
+#include "app/user_command.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -84,11 +85,15 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     serve_flags sf;
     add_serve(app, sf);
+    int user_exit = 0;
+    postern::app::add_user_command(app, user_exit);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        const int code = app.exit(e);
+        return code == 0 ? 0 : 2;  // --help: 0; a usage error: 2
     }
     if (app.got_subcommand("serve")) return run_serve(sf);
+    if (app.got_subcommand("user")) return user_exit;
     return 0;
 }

@@ -106,8 +106,8 @@ std::optional<scram_secret> passwd_store::scram_sha256(std::string_view user) co
     if (it == t->users.end()) return std::nullopt;
     if (it->second.scram) return it->second.scram;
     const auto& p = it->second.password;
-    if (p.kind == scheme::plain && !p.data.empty())  // plaintext: any salt will do, so a fresh one
-        return derive_scram_sha256(p.data, crypto::random_bytes(scram_salt_length), scram_default_iterations);
+    if (p.kind == scheme::plain && !p.data.empty())  // plaintext: derived now, with the salt an unknown user gets
+        return derive_scram_sha256(p.data, stable_salt(user), scram_default_iterations);
     return std::nullopt;
 }
 

@@ -112,6 +112,11 @@ scram_secret derive_scram_sha256(std::string_view password, std::string salt, un
     return s;
 }
 
+std::string stable_salt(std::string_view user) {
+    static const std::string key = crypto::random_bytes(32);
+    return crypto::hmac_sha256(key, user).substr(0, scram_salt_length);
+}
+
 std::string format_scram_secret(const scram_secret& s) {
     return std::to_string(s.iterations) + "," + crypto::base64_encode(s.salt) + "," +
            crypto::base64_encode(s.stored_key) + "," + crypto::base64_encode(s.server_key);

@@ -53,6 +53,9 @@ inline constexpr std::size_t scram_salt_length = 16;
 /// SaltedPassword = Hi(password, salt, i); StoredKey = H(HMAC(SaltedPassword, "Client Key"));
 /// ServerKey = HMAC(SaltedPassword, "Server Key"). (No SASLprep: the password's bytes are used.)
 scram_secret derive_scram_sha256(std::string_view password, std::string salt, unsigned iterations);
+/// A salt that depends only on `user` and a key made at process start: for secrets derived on
+/// the fly (a {PLAIN} password, an unknown user), so that every attempt sees the same salt.
+std::string stable_salt(std::string_view user);
 /// Dovecot's {SCRAM-SHA-256} body: "4096,<b64 salt>,<b64 StoredKey>,<b64 ServerKey>".
 std::string format_scram_secret(const scram_secret& s);
 std::optional<scram_secret> parse_scram_secret(std::string_view text);

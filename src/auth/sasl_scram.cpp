@@ -142,8 +142,7 @@ void scram_mechanism::choose_secret() {
         return;
     }
     // The same made-up salt for the same name on every attempt, as a real user's would be.
-    static const std::string key = crypto::random_bytes(32);
-    secret_ = {crypto::hmac_sha256(key, user_).substr(0, scram_salt_length), scram_default_iterations,
+    secret_ = {stable_salt(user_), scram_default_iterations,
                crypto::random_bytes(32), crypto::random_bytes(32)};
     known_ = false;
 }

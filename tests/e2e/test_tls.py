@@ -180,3 +180,21 @@ def test_swaks_tls_and_tls_on_connect(tls_server: Server):
                        capture_output=True, timeout=60)
     assert r.returncode == 0 and b"TLS started" in r.stdout, r.stdout.decode()[-2000:]
     assert tls_server.wait_for_files(1)
+
+
+def test_user_command_reads_the_password_from_stdin(tmp_path: Path):
+    from conftest import postern_bin
+    data = tmp_path / "users"
+    run = lambda *args, stdin=b"": subprocess.run([postern_bin(), "user", *args, "--data", str(data)],
+                                                  input=stdin, capture_output=True, timeout=30)
+    assert run("add", "me@example.org", stdin=b"s3cret\n").returncode == 0
+    assert run("add", "me@example.org", stdin=b"other\n").returncode == 1
+    assert run("add", "empty@example.org", stdin=b"\n").returncode != 0
+    line = (data / "users").read_text()
+    assert line.startswith("me@example.org:{ARGON2ID}$argon2id$") and "s3cret" not in line
+    assert (data / "users").stat().st_mode & 0o077 == 0
+    assert run("passwd", "me@example.org", stdin=b"n3w\r\n").returncode == 0
+    listed = run("list", "--json")
+    assert listed.returncode == 0 and b'"me@example.org"' in listed.stdout
+    assert run("del", "me@example.org").returncode == 0
+    assert run("del", "me@example.org").returncode == 1

@@ -2,6 +2,8 @@
 #include "auth/crypto.hpp"
 #include "auth/password_scheme.hpp"
 #include "auth/sasl.hpp"
+#include "auth/user_db.hpp"
+#include "auth_test_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -128,6 +130,45 @@ TEST_F(scram_test, final_response_must_be_empty) {
     ASSERT_EQ(m->step(client_final).status, sasl_status::challenge);
     EXPECT_EQ(m->step("x").status, sasl_status::malformed);
     EXPECT_EQ(m->step("").status, sasl_status::malformed);  // done: nothing more
+}
+
+// A SCRAM-SHA-256 client (RFC 5802 §3), run against `store` to the end.
+sasl_status client_login(const credential_store& store, const std::string& user, const std::string& password) {
+    auto m = make_mechanism("SCRAM-SHA-256", store, {});
+    const std::string first_bare = "n=" + user + ",r=clientnonce";
+    auto s = m->start("n,," + first_bare);
+    if (s.status != sasl_status::challenge) return s.status;
+    const std::string server_first = s.challenge;
+    auto nonce = server_first.substr(2, server_first.find(',') - 2);
+    auto salt_at = server_first.find(",s=") + 3, iter_at = server_first.find(",i=");
+    auto salt = *crypto::base64_decode(server_first.substr(salt_at, iter_at - salt_at));
+    auto iterations = static_cast<unsigned>(std::stoul(server_first.substr(iter_at + 3)));
+    const std::string without_proof = "c=biws,r=" + nonce;
+    const std::string auth_message = first_bare + "," + server_first + "," + without_proof;
+    auto salted = crypto::pbkdf2_sha256(password, salt, iterations);
+    auto client_key = crypto::hmac_sha256(salted, "Client Key");
+    auto signature = crypto::hmac_sha256(crypto::sha256(client_key), auth_message);
+    for (std::size_t i = 0; i < client_key.size(); ++i) client_key[i] = static_cast<char>(client_key[i] ^ signature[i]);
+    s = m->step(without_proof + ",p=" + crypto::base64_encode(client_key));
+    if (s.status != sasl_status::challenge) return s.status;
+    auto expected = crypto::hmac_sha256(crypto::hmac_sha256(salted, "Server Key"), auth_message);
+    EXPECT_EQ(s.challenge, "v=" + crypto::base64_encode(expected));
+    return m->step("").status;
+}
+
+TEST(scram_stores, plaintext_and_users_file) {
+    testing::temp_dir d;
+    testing::write_file(d.path() / "passwd", "tim:{PLAIN}tanstaaftanstaaf\n");
+    auto file = passwd_file::open(d.path() / "passwd");
+    ASSERT_TRUE(file);
+    EXPECT_EQ(client_login(**file, "tim", "tanstaaftanstaaf"), sasl_status::success);
+    EXPECT_EQ(client_login(**file, "tim", "tanstaaf"), sasl_status::failure);
+    auto db = user_db::open(d.path(), {minimum_hash_limits(), 4096});
+    ASSERT_TRUE(db);
+    ASSERT_TRUE((*db)->add("a@b.example", "s3cret"));
+    EXPECT_EQ(client_login(**db, "a@b.example", "s3cret"), sasl_status::success);
+    EXPECT_EQ(client_login(**db, "a@b.example", "s3cre"), sasl_status::failure);
+    EXPECT_EQ(client_login(**db, "nobody", "s3cret"), sasl_status::failure);
 }
 
 TEST(scram_nonce, random_bytes_become_printable) {
