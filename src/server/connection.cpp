@@ -9,6 +9,7 @@
 // An idle connection is one small coroutine frame, the session object and the socket.
 #include "server/connection.hpp"
 
+#include "net/tls.hpp"
 #include "proto/replies.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -17,8 +18,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/asio/ssl/error.hpp>
-
-#include <openssl/ssl.h>
 
 namespace postern::server {
 namespace {
@@ -285,10 +284,10 @@ asio::awaitable<bool> connection::start_tls() {
         co_return false;
     }
     touch();
-    SSL* ssl = tls_->stream.native_handle();
+    auto described = net::describe(tls_->stream.native_handle());
     info_.tls = true;
-    info_.tls_version = SSL_get_version(ssl);
-    info_.tls_cipher = SSL_get_cipher_name(ssl);
+    info_.tls_version = std::move(described.version);
+    info_.tls_cipher = std::move(described.cipher);
     log::info(info_.id, log::ev::smtp_tls, {{"version", info_.tls_version}, {"cipher", info_.tls_cipher}});
     co_return true;
 }

@@ -5,6 +5,8 @@
 #include "net/openssl_util.hpp"
 #include "net/tls.hpp"
 
+#include "support/temp_dir.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream.hpp>
@@ -21,25 +23,7 @@
 
 namespace postern::net::testing {
 
-// A directory made with mkdtemp under /tmp, removed with everything in it at the end.
-class temp_dir {
-public:
-    temp_dir() {
-        std::string tmpl = "/tmp/postern-net-XXXXXX";
-        if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = tmpl;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    const std::filesystem::path& path() const { return path_; }
-
-private:
-    std::filesystem::path path_;
-};
+using test_support::temp_dir;
 
 // The certificate's serial number in hex ("" for none).
 inline std::string serial_of(const X509* cert) {

@@ -3,6 +3,8 @@
 // Helpers shared by the store tests: a temporary directory, file reading, and commit-and-wait.
 #include "store/maildir_store.hpp"
 
+#include "support/temp_dir.hpp"
+
 #include <gtest/gtest.h>
 
 #include <stdlib.h>
@@ -18,30 +20,8 @@
 
 namespace postern::store::testing {
 
-// A directory made with mkdtemp under /tmp, removed with everything in it at the end.
-class temp_dir {
-public:
-    temp_dir() {
-        std::string tmpl = "/tmp/postern-store-XXXXXX";
-        if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = tmpl;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    const std::filesystem::path& path() const { return path_; }
-
-private:
-    std::filesystem::path path_;
-};
-
-inline std::string read_file(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using test_support::temp_dir;
+using test_support::read_file;
 
 // The names in a directory, sorted; empty if it does not exist.
 inline std::vector<std::string> list_dir(const std::filesystem::path& dir) {
