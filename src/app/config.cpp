@@ -65,6 +65,21 @@ struct reader {
         }
         fail(*table.get(k), "'" + key_name(k) + "' must be one of: " + names);
     }
+    std::vector<std::string> domains(const toml::node& n, const std::string& name) const {
+        const toml::array* a = n.as_array();
+        if (!a) fail(n, "'" + name + "' must be an array of domain names");
+        std::vector<std::string> out;
+        for (const auto& item : *a) {
+            auto text = item.value_exact<std::string>();
+            if (!text) fail(item, "'" + name + "' must be an array of domain names");
+            try {
+                out.push_back(parse_local_domain(*text));
+            } catch (const config_error& e) {
+                fail(item, e.what());
+            }
+        }
+        return out;
+    }
     const toml::table* sub(std::string_view k) const {
         const toml::node* n = table.get(k);
         if (!n) return nullptr;
@@ -97,7 +112,7 @@ server::listener_config read_listener(const reader& r, const toml::node& item) {
 void read_smtp(const reader& r, app_config& cfg) {
     r.check_keys({"listen", "idle_timeout", "max_connections", "max_connections_per_ip", "max_errors",
                   "max_message_size", "max_recipients", "max_command_line", "bare_line_ending", "shutdown_grace",
-                  "greeting"});
+                  "greeting", "local_domains"});
     auto& s = cfg.server;
     auto& lim = s.session.limits;
     if (const toml::node* n = r.table.get("listen")) {
@@ -119,6 +134,39 @@ void read_smtp(const reader& r, app_config& cfg) {
                                                                         {"normalize", proto::bare_line_policy::normalize}}))
         s.session.bare_line_ending = *v;
     if (auto v = r.get<std::string>("greeting")) s.session.greeting = *v;
+    if (const toml::node* n = r.table.get("local_domains")) cfg.relay.local_domains = r.domains(*n, "smtp.local_domains");
+}
+
+void read_auth(const reader& r, app_config& cfg) {
+    r.check_keys({"passwd_file", "accept_any", "failure_delay", "max_failures_per_ip", "failure_window", "threads"});
+    auto& a = cfg.server.auth;
+    if (auto v = r.get<std::string>("passwd_file")) cfg.passwd_file = *v;
+    if (auto v = r.get<bool>("accept_any")) cfg.auth_accept_any = *v;
+    if (const toml::node* n = r.table.get("failure_delay")) {
+        // 0 is allowed here (tests); duration() wants more than 0.
+        if (auto i = n->value_exact<std::int64_t>(); i && *i == 0) a.failure_delay = std::chrono::milliseconds(0);
+        else if (auto v = r.duration("failure_delay")) a.failure_delay = *v;
+    }
+    if (auto v = r.count("max_failures_per_ip", 1, 1'000'000)) a.max_failures_per_ip = *v;
+    if (auto v = r.duration("failure_window")) a.failure_window = *v;
+    if (auto v = r.count("threads", 1, 64)) a.threads = *v;
+}
+
+// [senders]: "alice@example.org" = ["sales@example.org", "@alice.example"]
+void read_senders(const reader& r, app_config& cfg) {
+    for (auto&& [user, value] : r.table) {
+        const toml::array* a = value.as_array();
+        const std::string key = "senders." + std::string(user.str());
+        if (!a) r.fail(value, "'" + key + "' must be an array of addresses or \"@domain\" strings");
+        auto& out = cfg.relay.senders[server::ascii_lower(user.str())];
+        for (const auto& item : *a) {
+            auto text = item.value_exact<std::string>();
+            const auto at = text ? text->find('@') : std::string::npos;
+            if (!text || at == std::string::npos || at + 1 == text->size() || text->find('@', at + 1) != std::string::npos)
+                r.fail(item, "'" + key + "' entries must be \"local@domain\" or \"@domain\"");
+            out.push_back(server::ascii_lower(*text));
+        }
+    }
 }
 
 void read_tls(const reader& r, app_config& cfg) {
@@ -200,13 +248,15 @@ void load_config_file(const std::string& path, app_config& cfg) {
         throw config_error(fmt::format("{}:0: {}", path, e.what()));
     }
     reader top{path, root, ""};
-    top.check_keys({"hostname", "data", "smtp", "store", "log", "tls"});
+    top.check_keys({"hostname", "data", "smtp", "store", "log", "tls", "auth", "senders"});
     if (auto v = top.get<std::string>("hostname")) cfg.hostname = *v;
     if (auto v = top.get<std::string>("data")) cfg.data = *v;
     if (auto* t = top.sub("smtp")) read_smtp(reader{path, *t, "smtp."}, cfg);
     if (auto* t = top.sub("store")) read_store(reader{path, *t, "store."}, cfg);
     if (auto* t = top.sub("tls")) read_tls(reader{path, *t, "tls."}, cfg);
     if (auto* t = top.sub("log")) read_log(reader{path, *t, "log."}, cfg);
+    if (auto* t = top.sub("auth")) read_auth(reader{path, *t, "auth."}, cfg);
+    if (auto* t = top.sub("senders")) read_senders(reader{path, *t, "senders."}, cfg);
 }
 
 void finish_config(app_config& cfg) {
@@ -217,6 +267,17 @@ void finish_config(app_config& cfg) {
     cfg.server.session.hostname = cfg.hostname;
     cfg.store.hostname = cfg.hostname;
     cfg.store.root = cfg.data;
+    // Any credentials would let anyone send anywhere through a server that has local domains.
+    if (cfg.auth_accept_any && !cfg.relay.catch_all())
+        throw config_error("--auth-accept-any (auth.accept_any) is for catch-all mode only: it cannot be used with local domains");
+}
+
+std::string parse_local_domain(const std::string& text) {
+    // A domain as RCPT TO would carry it (RFC 5321 §4.1.2 Domain; U-labels as written).
+    auto parsed = message::parse_path("<postmaster@" + text + ">", message::path_kind::forward, true);
+    if (text.empty() || text.front() == '[' || !parsed || parsed->consumed != text.size() + 13)
+        throw config_error("bad local domain '" + text + "'");
+    return server::ascii_lower(text);
 }
 
 }  // namespace postern::app

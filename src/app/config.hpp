@@ -2,6 +2,7 @@
 #pragma once
 /// The configuration file (TOML) turned into the structs the parts take, in one place.
 #include "base/log.hpp"
+#include "server/relay_rules.hpp"
 #include "server/server_config.hpp"
 #include "store/maildir_store.hpp"
 
@@ -22,6 +23,9 @@ struct app_config {
     store::store_config store;
     std::filesystem::path tls_cert;            // [tls] cert: PEM chain; empty: self-signed in DATA/tls
     std::filesystem::path tls_key;             // [tls] key
+    server::relay_rules relay;                 // [smtp] local_domains, [senders]; --local-domain
+    std::filesystem::path passwd_file;         // [auth] passwd_file: a Dovecot passwd-file, read as it is
+    bool auth_accept_any = false;              // [auth] accept_any, --auth-accept-any (catch-all mode only)
 };
 
 /// A configuration error, reported as "file:line: message" with exit status 2.
@@ -43,6 +47,10 @@ server::listener_config parse_listen_address(const std::string& text,
 server::listener_role parse_role(const std::string& text);
 
 /// Fills in what depends on other settings (hostname in the session and the store, paths).
+/// Throws config_error for settings that contradict each other (accept-any with local domains).
 void finish_config(app_config& cfg);
+
+/// A local domain as given in the config or on the command line, checked and lower-cased.
+std::string parse_local_domain(const std::string& text);
 
 }  // namespace postern::app

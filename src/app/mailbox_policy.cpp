@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "app/mailbox_policy.hpp"
 
+#include "app/author_check.hpp"
 #include "base/log.hpp"
 #include "message/trace_headers.hpp"
 #include "proto/replies.hpp"
@@ -22,10 +23,11 @@ private:
     std::unique_ptr<store::message_writer> writer_;
 };
 
-// RFC 3848 and RFC 6531 §3.7.3: the "with" keyword of the Received field.
+// RFC 3848 and RFC 6531 §3.7.3: the "with" keyword of the Received field (S: TLS, A: AUTH).
 std::string protocol_of(const server::session_info& s, const proto::transaction& tx) {
     std::string p = tx.params.smtputf8 ? "UTF8SMTP" : s.esmtp ? "ESMTP" : "SMTP";
     if (s.tls) p += "S";
+    if (!s.user.empty()) p += "A";
     return p;
 }
 
@@ -43,6 +45,26 @@ std::string mailbox_policy::trace_headers(const server::session_info& s, const p
     f.when = clock_.now();
     // RFC 5321 §4.4: Return-Path is added by the final delivery; the store is final delivery here.
     return message::format_return_path(tx.reverse_path) + message::format_received(f);
+}
+
+std::optional<proto::reply> mailbox_policy::check_mail(const server::session_info& s, const proto::mail_event& ev) {
+    const auto& from = ev.reverse_path.mbox;
+    if (!checks_senders(s) || !from) return std::nullopt;  // <> names nobody: nothing to spoof
+    if (rules_.owns(s.user, from->local_part, from->domain, hostname_)) return std::nullopt;
+    log::warn(s.id, log::ev::smtp_sender_refused, {{"user", s.user}, {"from", from->to_string()}});
+    return proto::replies::sender_not_owned(from->to_string(), s.user);
+}
+
+std::optional<proto::reply> mailbox_policy::check_rcpt(const server::session_info& s, const proto::transaction&,
+                                                       const proto::rcpt_event& ev) {
+    switch (rules_.check_recipient(ev.forward_path, !s.user.empty(), *users_)) {
+    case server::rcpt_verdict::accept: return std::nullopt;
+    case server::rcpt_verdict::relay_denied:
+        log::warn(s.id, log::ev::smtp_relay_denied, {{"to", ev.forward_path.to_string()}, {"peer", s.peer_address}});
+        return proto::replies::relay_denied();
+    case server::rcpt_verdict::unknown_user: return proto::replies::unknown_user();
+    }
+    return std::nullopt;
 }
 
 std::optional<proto::reply> mailbox_policy::check_vrfy(const server::session_info&, const proto::vrfy_event& ev) {
@@ -67,7 +89,9 @@ server::begin_result mailbox_policy::begin_message(const server::session_info& s
         log::error(s.id, log::ev::store_error, {{"error", w.error().message()}});
         return proto::replies::local_error();
     }
-    return std::make_unique<store_sink>(store_, std::move(*writer));
+    auto sink = std::make_unique<store_sink>(store_, std::move(*writer));
+    if (checks_senders(s)) return check_authors(std::move(sink), rules_, s.user, hostname_, s.id);
+    return sink;
 }
 
 }  // namespace postern::app

@@ -16,7 +16,9 @@ struct serve_flags {
     std::string config, data, hostname, log_level;
     std::vector<std::string> smtp, submission, smtps;
     std::string tls_cert, tls_key;
+    std::vector<std::string> local_domains;
     bool verbose = false;
+    bool auth_accept_any = false;
 };
 
 void add_serve(CLI::App& app, serve_flags& f) {
@@ -28,6 +30,10 @@ void add_serve(CLI::App& app, serve_flags& f) {
     s->add_option("--smtps", f.smtps, "Implicit-TLS submission listener ADDR:PORT (RFC 8314, AUTH required), repeatable");
     s->add_option("--tls-cert", f.tls_cert, "TLS certificate chain (PEM); default: a self-signed one kept in DATA/tls");
     s->add_option("--tls-key", f.tls_key, "TLS private key (PEM) for --tls-cert");
+    s->add_option("--local-domain", f.local_domains,
+                  "Domain this server receives mail for, repeatable; turns catch-all off (others: 554 5.7.1 unless authenticated)");
+    s->add_flag("--auth-accept-any", f.auth_accept_any,
+                "While there are no users, offer AUTH and let any name and password in (catch-all mode only)");
     s->add_option("--hostname", f.hostname, "Host name in the greeting and Received headers (default: the system's)");
     s->add_option("--log-level", f.log_level, "trace, debug, info, warn or error (default info)");
     s->add_flag("-v,--verbose", f.verbose, "Trace the SMTP dialogue (AUTH payloads masked)");
@@ -57,11 +63,17 @@ int run_serve(const serve_flags& f) {
             cfg.tls_cert = f.tls_cert;
             cfg.tls_key = f.tls_key;
         }
+        if (!f.local_domains.empty()) {  // like the listeners: the command line replaces the config's list
+            cfg.relay.local_domains.clear();
+            for (const auto& d : f.local_domains) cfg.relay.local_domains.push_back(postern::app::parse_local_domain(d));
+        }
+        if (f.auth_accept_any) cfg.auth_accept_any = true;
         if (!f.log_level.empty()) {
             bool ok = false;
             cfg.log_level = postern::log::parse_level(f.log_level, ok);
             if (!ok) throw postern::app::config_error("--log-level: expected trace, debug, info, warn or error");
         }
+        postern::app::finish_config(cfg);
     } catch (const postern::app::config_error& e) {
         std::fprintf(stderr, "%s\n", e.what());
         return 2;
@@ -70,7 +82,6 @@ int run_serve(const serve_flags& f) {
         cfg.log_level = postern::log::level::trace;
         cfg.server.wire_trace = true;
     }
-    postern::app::finish_config(cfg);
     postern::log::init(cfg.log_level, cfg.log_file);
     const int status = postern::app::serve(cfg);
     postern::log::shutdown();

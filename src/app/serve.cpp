@@ -2,6 +2,8 @@
 #include "app/serve.hpp"
 
 #include "app/mailbox_policy.hpp"
+#include "auth/passwd_store.hpp"
+#include "auth/user_db.hpp"
 #include "net/tls.hpp"
 #include "server/smtp_server.hpp"
 
@@ -48,6 +50,24 @@ void reload_on_hup(boost::asio::signal_set& hup, net::tls_context_holder& tls) {
     });
 }
 
+// The real users: DATA/users, then the passwd-file of the config if one is named.
+std::shared_ptr<const auth::credential_store> open_users(const app_config& cfg) {
+    auto own = auth::user_db::open(cfg.data);
+    if (!own) {
+        std::fprintf(stderr, "postern: cannot read %s: %s\n", (cfg.data / "users").c_str(), own.error().message().c_str());
+        return nullptr;
+    }
+    std::shared_ptr<const auth::credential_store> users = std::move(*own);
+    if (cfg.passwd_file.empty()) return users;
+    auto file = auth::passwd_file::open(cfg.passwd_file);
+    if (!file) {
+        std::fprintf(stderr, "postern: cannot read the passwd-file %s: %s\n", cfg.passwd_file.c_str(), file.error().message().c_str());
+        return nullptr;
+    }
+    return std::make_shared<auth::store_chain>(
+        std::vector<std::shared_ptr<const auth::credential_store>>{users, std::shared_ptr<const auth::credential_store>(std::move(*file))});
+}
+
 }  // namespace
 
 int serve(const app_config& cfg) {
@@ -56,8 +76,11 @@ int serve(const app_config& cfg) {
     boost::asio::io_context io(1);
     auto tls = open_tls(cfg);
     if (!tls) return 1;
+    auto users = open_users(cfg);
+    if (!users) return 1;
     server::server_config scfg = cfg.server;
     scfg.tls_context = [holder = tls->get()] { return holder->get(); };
+    scfg.auth.credentials = cfg.auth_accept_any ? std::make_shared<auth::accept_any_until_users>(users) : users;
     server::smtp_server srv(io, scfg);
     try {
         srv.listen();  // first, so that a port in use is the one line printed
@@ -75,7 +98,7 @@ int serve(const app_config& cfg) {
         return 1;
     }
 
-    mailbox_policy policy(**store, cfg.store.folders, cfg.hostname, clock);
+    mailbox_policy policy(**store, cfg.store.folders, cfg.hostname, clock, cfg.relay, users);
     boost::asio::signal_set signals(io, SIGTERM, SIGINT);
     bool drained = false;
     std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec, int sig) {
@@ -96,7 +119,8 @@ int serve(const app_config& cfg) {
     });
     srv.start(policy);
     log::info(log::no_session, log::ev::server_start,
-              {{"version", POSTERN_VERSION}, {"hostname", cfg.hostname}, {"data", cfg.data.string()}});
+              {{"version", POSTERN_VERSION}, {"hostname", cfg.hostname}, {"data", cfg.data.string()},
+               {"catch_all", cfg.relay.catch_all()}, {"users", !users->empty()}, {"auth_accept_any", cfg.auth_accept_any}});
     io.run();
     (*store)->stop();
     const auto& st = srv.stats();

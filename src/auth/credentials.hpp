@@ -68,6 +68,27 @@ public:
     store_features features() const override { return {.cram_md5 = true, .scram_sha256 = false, .accept_any = true}; }
 };
 
+/// --auth-accept-any: while `users` holds nobody, any name and password pass (a catch-all test
+/// server for applications that insist on logging in); from the first user on, `users` decides.
+/// The switch is made at every call, so `postern user add` ends accept-any without a restart.
+class accept_any_until_users final : public credential_store {
+public:
+    explicit accept_any_until_users(std::shared_ptr<const credential_store> users) : users_(std::move(users)) {}
+    bool empty() const override { return false; }
+    bool exists(std::string_view user) const override { return current().exists(user); }
+    verify_result verify_password(std::string_view user, std::string_view password) const override {
+        return current().verify_password(user, password);
+    }
+    std::optional<scram_secret> scram_sha256(std::string_view user) const override { return current().scram_sha256(user); }
+    std::optional<std::string> cram_md5_secret(std::string_view user) const override { return current().cram_md5_secret(user); }
+    store_features features() const override { return current().features(); }
+
+private:
+    const credential_store& current() const { return users_->empty() ? static_cast<const credential_store&>(any_) : *users_; }
+    std::shared_ptr<const credential_store> users_;
+    accept_any_store any_;
+};
+
 /// Several stores asked in order: the first one where the user exists answers for that user.
 class store_chain final : public credential_store {
 public:

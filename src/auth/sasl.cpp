@@ -19,8 +19,11 @@ sasl_step malformed() { return {sasl_status::malformed, {}, {}}; }
 sasl_step challenge(std::string c) { return {sasl_status::challenge, std::move(c), {}}; }
 
 sasl_step check_password(const credential_store& store, std::string user, std::string_view password) {
-    auto r = store.verify_password(user, password);
-    return {r == verify_result::ok ? sasl_status::success : sasl_status::failure, {}, std::move(user)};
+    const auto r = store.verify_password(user, password);
+    const auto status = r == verify_result::ok      ? sasl_status::success
+                        : r == verify_result::error ? sasl_status::temporary_failure
+                                                    : sasl_status::failure;
+    return {status, {}, std::move(user)};
 }
 
 bool iequals(std::string_view a, std::string_view b) {

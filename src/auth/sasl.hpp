@@ -7,7 +7,7 @@
 /// unknown (or unadvertised) mechanism (504 5.5.4). Then start() with the decoded initial response
 /// (nullopt if none was given, an empty string_view for "="), and step() with each decoded client
 /// line while the status is `challenge` (send `challenge` in a 334). `success`: 235 2.7.0 for
-/// `user`. `failure`: 535 5.7.8. `malformed`: 501 5.5.2. A client's "*" (cancel) is the SMTP
+/// `user`. `failure`: 535 5.7.8. `malformed`: 501 5.5.2. `temporary_failure`: 454 4.7.0. A client's "*" (cancel) is the SMTP
 /// layer's business. After success, failure or malformed the mechanism must not be stepped again.
 ///
 /// Mechanisms: PLAIN (RFC 4616), LOGIN (draft-murchison-sasl-login), CRAM-MD5 (RFC 2195),
@@ -25,7 +25,8 @@
 
 namespace postern::auth {
 
-enum class sasl_status { challenge, success, failure, malformed };
+/// temporary_failure: the check itself failed on our side (verify_result::error): 454 4.7.0.
+enum class sasl_status { challenge, success, failure, malformed, temporary_failure };
 
 struct sasl_step {
     sasl_status status = sasl_status::failure;

@@ -23,6 +23,7 @@ enum class ev {
     config_error, internal_error,
     tls_generate, tls_reload,
     smtp_tls, smtp_tls_error, smtp_tls_discard, smtp_auth, smtp_auth_fail,
+    smtp_relay_denied, smtp_sender_refused,
 };
 std::string_view name(ev e);
 

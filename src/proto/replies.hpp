@@ -76,10 +76,24 @@ inline reply auth_failed() { return make(535, {5, 7, 8}, "Authentication credent
 inline reply auth_temporary_failure() { return make(454, {4, 7, 0}, "Temporary authentication failure"); }
 inline reply auth_cancelled() { return make(501, {5, 0, 0}, "Authentication cancelled"); }
 inline reply auth_bad_base64() { return make(501, {5, 5, 2}, "Invalid base64 data"); }
+inline reply auth_malformed() { return make(501, {5, 5, 2}, "Malformed authentication data"); }
 inline reply auth_unknown_mechanism() { return make(504, {5, 5, 4}, "Unrecognized authentication mechanism"); }
 inline reply auth_needs_tls() { return make(538, {5, 7, 11}, "Encryption required for requested authentication mechanism"); }
 inline reply auth_required() { return make(530, {5, 7, 0}, "Authentication required"); }
 inline reply auth_too_many_failures() { return make(421, {4, 7, 0}, "Too many authentication failures, closing connection"); }
+// Relay policy and submission (docs/relay-policy.md)
+inline reply relay_denied() { return make(554, {5, 7, 1}, "Relay access denied"); }
+inline reply unknown_user() { return make(550, {5, 1, 1}, "Recipient address rejected: user unknown"); }
+inline reply sender_not_owned(std::string_view address, std::string_view user) {
+    return make(553, {5, 7, 1}, "Sender address <" + std::string(address) + "> not owned by user " + std::string(user));
+}
+inline reply header_from_not_owned(std::string_view field, std::string_view user) {
+    return make(553, {5, 7, 1}, std::string(field) + " header address not owned by user " + std::string(user));
+}
+inline reply header_from_unreadable(std::string_view field) {
+    return make(553, {5, 7, 1}, std::string(field) + " header cannot be read; it must name the sender");
+}
+
 inline reply help_unknown() { return make(504, {5, 5, 1}, "HELP topic unknown"); }
 
 }  // namespace postern::proto::replies

@@ -286,6 +286,11 @@ void server_session::refuse_pending(const reply& r) {
     default: break;
     }
     send_error(r);
+    // RFC 5321 §3.8: a 421 means the server closes the channel (e.g. too many failed logins).
+    if (r.code == 421 && state_ != server_state::closing) {
+        abort_message("refused");
+        close("refused");
+    }
 }
 
 }  // namespace postern::proto

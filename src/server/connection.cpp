@@ -190,6 +190,9 @@ asio::awaitable<void> connection::drain_events() {
             if (core_.has_output() && !co_await flush()) co_return core_.connection_lost();
             if (!co_await start_tls()) co_return core_.connection_lost();
             core_.tls_started();
+            info_.user.clear();  // the session starts afresh inside TLS
+        } else if (std::holds_alternative<proto::auth_event>(*ev) || std::holds_alternative<proto::auth_response_event>(*ev)) {
+            co_await authenticate(*ev);
         } else {
             handle(*ev);
         }
@@ -248,6 +251,11 @@ asio::awaitable<proto::reply> connection::finish_message() {
         log::error(info_.id, log::ev::store_error, {{"error", sink_error_ ? sink_error_.message() : "no sink"}});
         sink_.reset();
         co_return proto::replies::storage_error(sink_error_);
+    }
+    if (auto refusal = sink_->verdict()) {
+        sink_.reset();
+        log::info(info_.id, log::ev::smtp_reject, {{"stage", "data"}, {"code", refusal->code}, {"reason", refusal->first_line()}});
+        co_return *refusal;
     }
     busy_ = true;
     auto id = co_await async_commit(*sink_);

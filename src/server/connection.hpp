@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 // One SMTP connection: drives proto::server_session over a TCP socket. Internal to server/.
+#include "auth/sasl.hpp"
 #include "proto/server_session.hpp"
 #include "server/policy.hpp"
 #include "server/smtp_server.hpp"
@@ -45,6 +46,9 @@ private:
     asio::awaitable<std::size_t> read_some();
     asio::awaitable<std::size_t> read_some_tls();
     asio::awaitable<bool> start_tls();  // the server side of the handshake; false: close
+    asio::awaitable<void> authenticate(const proto::event& ev);  // connection_auth.cpp
+    asio::awaitable<void> finish_auth(auth::sasl_step step);
+    asio::awaitable<void> auth_failed(const auth::sasl_step& step);
     void handle(const proto::event& ev);
     void begin_message();
     void write_body(std::string_view bytes);
@@ -64,6 +68,8 @@ private:
     std::unique_ptr<tls_state> tls_;
     proto::server_session core_;
     session_info info_;
+    std::unique_ptr<auth::sasl_mechanism> mechanism_;  // during an AUTH exchange
+    std::string mechanism_name_;
     std::unique_ptr<message_sink> sink_;
     std::error_code sink_error_;
     std::chrono::steady_clock::time_point deadline_;

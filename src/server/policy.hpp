@@ -35,6 +35,9 @@ class message_sink {
 public:
     virtual ~message_sink() = default;
     virtual result<void> write(std::span<const char> bytes) = 0;
+    /// All the data has arrived (and was written without error): a reply refuses the message
+    /// instead of committing it (nothing is stored); nullopt goes on to commit().
+    virtual std::optional<proto::reply> verdict() { return std::nullopt; }
     /// Makes the message durable; calls `done` (on any thread) with the message id, or an error.
     /// The server sends the 250 only from `done`.
     virtual void commit(std::function<void(result<std::string>)> done) = 0;

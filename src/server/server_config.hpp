@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #pragma once
+#include "auth/credentials.hpp"
 #include "proto/session_config.hpp"
 
 #include <boost/asio/ssl/context.hpp>
@@ -29,6 +30,22 @@ struct listener_config {
     listener_role role = listener_role::mx;
 };
 
+/// AUTH (RFC 4954): who may log in, and how failed attempts are slowed and limited.
+struct auth_config {
+    /// The users AUTH checks; null: AUTH is offered nowhere. While the store is empty (no users
+    /// yet) AUTH is not advertised; the listeners follow the store as users come and go.
+    std::shared_ptr<const auth::credential_store> credentials;
+    /// Each failed attempt is answered this much later (a guessing client is slowed down).
+    std::chrono::milliseconds failure_delay{std::chrono::seconds(1)};
+    /// Failed attempts from one client IP within `failure_window`; the one that reaches the
+    /// limit, and any AUTH from that IP until the window has passed, get 421 4.7.0 and a close.
+    std::size_t max_failures_per_ip = 10;
+    std::chrono::milliseconds failure_window{std::chrono::minutes(15)};
+    /// Password checks (argon2id: tens of milliseconds each) run on these threads, never on the
+    /// I/O thread. 0: one fewer than the cores, at least one.
+    std::size_t threads = 0;
+};
+
 struct server_config {
     std::vector<listener_config> listeners{listener_config{}};
     proto::session_config session;
@@ -41,6 +58,7 @@ struct server_config {
     /// The TLS context for the next handshake (it may change on reload); empty: no TLS at all,
     /// STARTTLS answers 454 and implicit-TLS listeners cannot be used.
     std::function<std::shared_ptr<boost::asio::ssl::context>()> tls_context;
+    auth_config auth;
 };
 
 }  // namespace postern::server

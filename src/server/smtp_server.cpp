@@ -2,6 +2,7 @@
 #include "server/smtp_server.hpp"
 
 #include "proto/replies.hpp"
+#include "server/auth_service.hpp"
 #include "server/connection.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -71,6 +72,7 @@ smtp_server::smtp_server(asio::io_context& io, const server_config& cfg)
     : io_(io), cfg_(cfg), grace_timer_(io), sweep_timer_(io), read_buffer_(cfg.read_buffer) {
     // Session ids: random start, then sequential (unique within a process, hard to guess across).
     next_id_ = (std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32)) & 0x00ffffffffffffffULL;
+    if (cfg.auth.credentials) auth_ = std::make_unique<auth_service>(cfg.auth, cfg.session.hostname);
 }
 
 smtp_server::~smtp_server() = default;
@@ -90,6 +92,20 @@ void smtp_server::listen() {
         if (ec)
             throw std::system_error(ec, "cannot listen on " + lc.address + ":" + std::to_string(lc.port));
         listeners_.push_back(std::move(l));
+    }
+    refresh_auth(std::chrono::steady_clock::now());
+}
+
+// The mechanisms every listener advertises follow the users file (a first `postern user add`
+// turns AUTH on without a restart); old per-IP failure windows are forgotten once a minute.
+void smtp_server::refresh_auth(std::chrono::steady_clock::time_point now) {
+    if (!auth_) return;
+    auto mechanisms = auth_->mechanisms();
+    for (auto& l : listeners_)
+        if (l->session.auth_mechanisms != mechanisms) l->session.auth_mechanisms = mechanisms;
+    if (now >= next_prune_) {
+        auth_->prune(now);
+        next_prune_ = now + std::chrono::minutes(1);
     }
 }
 
@@ -174,6 +190,7 @@ void smtp_server::sweep_idle() {
         if (ec) return;
         const auto now = std::chrono::steady_clock::now();
         for (connection* c = head_; c; c = c->next) c->check_idle(now);
+        refresh_auth(now);
         if (!(stopping_ && active_ == 0)) sweep_idle();
     });
 }

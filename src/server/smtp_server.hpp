@@ -14,6 +14,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -25,9 +26,11 @@ namespace postern::server {
 
 namespace asio = boost::asio;
 class connection;
+class auth_service;
 
 struct server_stats {
     std::uint64_t connections = 0, refused = 0, messages = 0, aborted = 0;
+    std::uint64_t auth_ok = 0, auth_failures = 0;
 };
 
 class smtp_server {
@@ -61,6 +64,7 @@ public:
     void detach(connection* c);
     std::vector<char>& read_buffer() { return read_buffer_; }
     server_stats& mutable_stats() { return stats_; }
+    auth_service* auth() noexcept { return auth_.get(); }  ///< null: no AUTH configured
 
 private:
     struct listener {
@@ -72,6 +76,7 @@ private:
     void admit(asio::ip::tcp::socket socket, const listener& l);
     void check_drained();
     void sweep_idle();
+    void refresh_auth(std::chrono::steady_clock::time_point now);
 
     asio::io_context& io_;
     const server_config& cfg_;
@@ -88,6 +93,8 @@ private:
     server_stats stats_;
     std::uint64_t next_id_;
     std::function<void()> on_drained_;
+    std::unique_ptr<auth_service> auth_;
+    std::chrono::steady_clock::time_point next_prune_{};
 };
 
 }  // namespace postern::server

@@ -3,7 +3,8 @@
 //
 //   node nodemailer_send.mjs '<json spec>'
 //
-// spec: { host, port, mode: "structured" | "raw", envelope: {from, to: [...]}, mail: {...} }
+// spec: { host, port, mode: "structured" | "raw", envelope: {from, to: [...]}, mail: {...},
+//         secure?, requireTLS?, auth?: {user, pass, method?}, tls?: {caFile, servername} }
 //   structured: `mail` is a nodemailer message (from, to, subject, text, html, attachments with
 //               `path` or base64 `contentBase64`) and nodemailer composes and sends it.
 //   raw:        the message is first built with nodemailer's MailComposer, then sent as `raw`, so
@@ -11,6 +12,7 @@
 // Prints one JSON line: { response, accepted, rejected, envelope, messageId, rawBase64? }.
 // Exit status 0 on success, 1 with the error on stderr.
 // nodemailer 7 is CommonJS (runs on Debian 12's Node 18); require() also works with later versions.
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -40,11 +42,18 @@ function build(mail) {
 
 async function main() {
     const spec = JSON.parse(process.argv[2]);
+    // TLS and AUTH (optional): secure = implicit TLS; requireTLS = STARTTLS or fail; auth =
+    // {user, pass[, method]}; tls = {caFile, servername} checks the certificate against caFile.
+    const tls = spec.tls ? { ca: fs.readFileSync(spec.tls.caFile), servername: spec.tls.servername } : undefined;
     const transport = nodemailer.createTransport({
         host: spec.host,
         port: spec.port,
-        secure: false,
-        ignoreTLS: true,
+        secure: !!spec.secure,
+        ignoreTLS: !(spec.secure || spec.requireTLS),
+        requireTLS: !!spec.requireTLS,
+        auth: spec.auth,
+        authMethod: spec.auth && spec.auth.method,
+        tls,
         name: spec.name || 'nodemailer.client.example',
         connectionTimeout: 30000,
         greetingTimeout: 30000,

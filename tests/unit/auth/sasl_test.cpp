@@ -160,5 +160,40 @@ TEST_F(sasl_test, accept_any) {
     EXPECT_EQ(s.user, "x");
 }
 
+// A store whose check itself fails (out of memory, crypt error): 454, not 535.
+class broken_store final : public credential_store {
+public:
+    bool empty() const override { return false; }
+    bool exists(std::string_view) const override { return true; }
+    verify_result verify_password(std::string_view, std::string_view) const override { return verify_result::error; }
+    std::optional<scram_secret> scram_sha256(std::string_view) const override { return std::nullopt; }
+    std::optional<std::string> cram_md5_secret(std::string_view) const override { return std::nullopt; }
+    store_features features() const override { return {}; }
+};
+
+TEST_F(sasl_test, store_error_is_temporary) {
+    broken_store broken;
+    EXPECT_EQ(make_mechanism("PLAIN", broken, {})->start("\0tim\0x"s).status, sasl_status::temporary_failure);
+    auto login = make_mechanism("LOGIN", broken, {});
+    (void)login->start(std::nullopt);
+    (void)login->step("tim");
+    EXPECT_EQ(login->step("x").status, sasl_status::temporary_failure);
+}
+
+TEST_F(sasl_test, accept_any_until_the_first_user) {
+    temp_dir dir;
+    testing::write_file(dir.path() / "passwd", "");
+    auto users = passwd_file::open(dir.path() / "passwd");
+    ASSERT_TRUE(users);
+    accept_any_until_users store(std::shared_ptr<const credential_store>(std::move(*users)));
+    EXPECT_EQ(make_mechanism("PLAIN", store, {})->start("\0who\0ever"s).status, sasl_status::success);
+    EXPECT_TRUE(store.features().accept_any);
+    // The file changes under the running server: from now on only tim gets in.
+    testing::write_file(dir.path() / "passwd", "tim:{PLAIN}tanstaaftanstaaf\n");
+    EXPECT_EQ(make_mechanism("PLAIN", store, {})->start("\0who\0ever"s).status, sasl_status::failure);
+    EXPECT_EQ(make_mechanism("PLAIN", store, {})->start("\0tim\0tanstaaftanstaaf"s).status, sasl_status::success);
+    EXPECT_FALSE(store.features().accept_any);
+}
+
 }  // namespace
 }  // namespace postern::auth

@@ -177,6 +177,20 @@ TEST(auth, login_exchange_and_wrong_password) {
     for (const auto& line : d.trace) EXPECT_EQ(line.find(base64_encode("wrong")), std::string::npos) << line;
 }
 
+TEST(auth, a_421_refusal_closes_the_session) {
+    driver d(tls_config());
+    d.s.tls_started();
+    d.send("EHLO c.example\r\n");
+    d.s.receive(std::string_view("AUTH PLAIN " + base64_encode(std::string("\0me@example.org\0wrong", 21)) + "\r\nNOOP\r\n"));
+    ASSERT_TRUE(d.s.next_event().has_value());  // the auth_event, held for the driver
+    d.s.respond(replies::auth_too_many_failures());
+    const auto r = parse_replies(d.s.take_output());
+    ASSERT_EQ(r.size(), 1u);  // the pipelined NOOP is never answered
+    EXPECT_EQ(r[0].code, 421);
+    EXPECT_EQ(r[0].esc, (enhanced_code{4, 7, 0}));
+    EXPECT_TRUE(d.s.closing());
+}
+
 TEST(auth, cancel_bad_base64_unknown_mechanism_and_syntax) {
     driver d(tls_config());
     d.s.tls_started();

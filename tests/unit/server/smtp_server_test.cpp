@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The server over real loopback sockets, in process, with a recording policy whose commits
 // complete on another thread (as the store's do).
+#include "proto/base64.hpp"
 #include "proto/replies.hpp"
 #include "server/smtp_server.hpp"
 
@@ -10,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -39,11 +41,14 @@ struct recording_policy : policy {
             }).detach();
         }
     };
-    begin_result begin_message(const session_info&, const proto::transaction&) override {
+    begin_result begin_message(const session_info& info, const proto::transaction&) override {
+        std::lock_guard lk(mu);
+        users.push_back(info.user);
         return std::make_unique<sink>(*this);
     }
     std::mutex mu;
     std::vector<std::string> stored;
+    std::vector<std::string> users;  // session_info::user at each message
     std::atomic<bool> fail_writes{false};
     std::size_t count() {
         std::lock_guard lk(mu);
@@ -221,6 +226,138 @@ TEST_F(server_fixture, peer_disconnect_at_every_step) {
     last.send("NOOP\r\n");
     EXPECT_EQ(last.reply().substr(0, 3), "250");
     for (const auto& m : policy_.stored) EXPECT_EQ(m, "hello\r\n");
+}
+
+
+// Users in memory; a check can be held at a gate the test opens, to show it runs off the I/O thread.
+class memory_store final : public auth::credential_store {
+public:
+    bool empty() const override {
+        std::lock_guard lk(mu);
+        return users.empty();
+    }
+    bool exists(std::string_view u) const override {
+        std::lock_guard lk(mu);
+        return users.contains(std::string(u));
+    }
+    auth::verify_result verify_password(std::string_view u, std::string_view p) const override {
+        if (gate) gate->wait();
+        std::lock_guard lk(mu);
+        auto it = users.find(std::string(u));
+        if (it == users.end()) return auth::verify_result::unknown_user;
+        return it->second == p ? auth::verify_result::ok : auth::verify_result::bad;
+    }
+    std::optional<auth::scram_secret> scram_sha256(std::string_view) const override { return std::nullopt; }
+    std::optional<std::string> cram_md5_secret(std::string_view) const override { return std::nullopt; }
+    auth::store_features features() const override { return {}; }
+    void add(const std::string& u, const std::string& p) {
+        std::lock_guard lk(mu);
+        users[u] = p;
+    }
+    std::shared_future<void>* gate = nullptr;
+
+private:
+    mutable std::mutex mu;
+    std::map<std::string, std::string> users;
+};
+
+std::string plain(const std::string& user, const std::string& pass) {
+    return proto::base64_encode(std::string(1, '\0') + user + std::string(1, '\0') + pass);
+}
+
+class auth_fixture : public server_fixture {
+protected:
+    void start_auth(std::size_t max_failures = 3) {
+        server_config cfg;
+        cfg.idle_timeout = std::chrono::milliseconds(400);  // the sweep (which follows the users) runs every 100 ms
+        cfg.session.auth_requires_tls = false;               // no TLS in these tests
+        cfg.auth.credentials = store_;
+        cfg.auth.failure_delay = std::chrono::milliseconds(0);
+        cfg.auth.max_failures_per_ip = max_failures;
+        start(cfg);
+    }
+    std::shared_ptr<memory_store> store_ = std::make_shared<memory_store>();
+};
+
+TEST_F(auth_fixture, plain_login_sets_the_session_user) {
+    store_->add("alice", "secret");
+    start_auth();
+    client c(port_);
+    c.reply();
+    c.send("EHLO c\r\n");
+    EXPECT_NE(c.reply().find("AUTH PLAIN LOGIN\r\n"), std::string::npos);
+    c.send("AUTH PLAIN " + plain("alice", "wrong") + "\r\n");
+    EXPECT_EQ(c.reply().substr(0, 9), "535 5.7.8");
+    c.send("AUTH PLAIN " + plain("alice", "secret") + "\r\n");
+    EXPECT_EQ(c.reply().substr(0, 9), "235 2.7.0");
+    c.send("MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n");
+    for (int i = 0; i < 3; ++i) c.reply();
+    c.send("x\r\n.\r\n");
+    EXPECT_EQ(c.reply().substr(0, 9), "250 2.0.0");
+    ASSERT_EQ(policy_.users.size(), 1u);
+    EXPECT_EQ(policy_.users[0], "alice");
+}
+
+TEST_F(auth_fixture, failures_per_ip_end_in_421_for_this_and_later_sessions) {
+    store_->add("alice", "secret");
+    start_auth(2);
+    client c(port_);
+    c.reply();
+    c.send("EHLO c\r\nAUTH PLAIN " + plain("alice", "x") + "\r\n");
+    c.reply();
+    EXPECT_EQ(c.reply().substr(0, 9), "535 5.7.8");
+    c.send("AUTH LOGIN\r\n");
+    EXPECT_EQ(c.reply().substr(0, 3), "334");
+    c.send(proto::base64_encode("alice") + "\r\n");
+    EXPECT_EQ(c.reply().substr(0, 3), "334");
+    c.send(proto::base64_encode("y") + "\r\nNOOP\r\n");
+    EXPECT_EQ(c.reply().substr(0, 9), "421 4.7.0");
+    EXPECT_TRUE(c.closed());  // the pipelined NOOP was not answered
+    client d(port_);  // the same IP, within the window: even the right password is refused
+    d.reply();
+    d.send("EHLO c\r\nAUTH PLAIN " + plain("alice", "secret") + "\r\n");
+    d.reply();
+    EXPECT_EQ(d.reply().substr(0, 9), "421 4.7.0");
+    EXPECT_TRUE(d.closed());
+}
+
+TEST_F(auth_fixture, auth_is_offered_once_the_first_user_exists) {
+    start_auth();
+    client c(port_);
+    c.reply();
+    c.send("EHLO c\r\n");
+    EXPECT_EQ(c.reply().find("AUTH"), std::string::npos);
+    c.send("AUTH PLAIN " + plain("alice", "secret") + "\r\n");
+    EXPECT_EQ(c.reply().substr(0, 3), "502");
+    store_->add("alice", "secret");
+    std::string ehlo;
+    for (int i = 0; i < 50 && ehlo.find("AUTH") == std::string::npos; ++i) {  // until the next sweep
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        c.send("EHLO c\r\n");
+        ehlo = c.reply();
+    }
+    EXPECT_NE(ehlo.find("AUTH PLAIN LOGIN\r\n"), std::string::npos);
+    c.send("AUTH PLAIN " + plain("alice", "secret") + "\r\n");
+    EXPECT_EQ(c.reply().substr(0, 9), "235 2.7.0");
+}
+
+// A password check in progress holds its own session only: another session is served meanwhile.
+TEST_F(auth_fixture, a_slow_password_check_does_not_block_other_sessions) {
+    std::promise<void> open;
+    std::shared_future<void> gate = open.get_future().share();
+    store_->gate = &gate;
+    store_->add("alice", "secret");
+    start_auth();
+    client slow(port_), other(port_);
+    slow.reply();
+    other.reply();
+    slow.send("EHLO c\r\n");
+    slow.reply();
+    slow.send("AUTH PLAIN " + plain("alice", "secret") + "\r\n");
+    other.send("NOOP\r\n");
+    EXPECT_EQ(other.reply().substr(0, 3), "250");  // answered while the check waits at the gate
+    open.set_value();
+    EXPECT_EQ(slow.reply().substr(0, 9), "235 2.7.0");
 }
 
 }  // namespace
