@@ -40,6 +40,9 @@ std::string mailbox_policy::trace_headers(const server::session_info& s, const p
     f.peer_address = s.peer_address;
     f.by_host = hostname_;
     f.protocol = protocol_of(s, tx);
+    f.tls_version = s.tls_version;
+    f.tls_cipher = s.tls_cipher;
+    f.requiretls = tx.params.requiretls;  // RFC 8689: kept with the message for whoever relays it on
     f.id = id;
     if (tx.recipients.size() == 1) f.for_recipient = tx.recipients.front().forward_path.to_string();
     f.when = clock_.now();

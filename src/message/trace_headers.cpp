@@ -104,9 +104,12 @@ std::string format_date(std::chrono::system_clock::time_point when, int utc_offs
 std::string format_received(const received_fields& f) {
     std::vector<std::string> from_line{"from " + clean_token(f.helo, "unknown")};
     if (auto info = tcp_info(f); !info.empty()) from_line.push_back(std::move(info));
+    if (!f.tls_version.empty())
+        from_line.push_back("(using " + clean_token(f.tls_version, "") + " with cipher " + clean_token(f.tls_cipher, "unknown") + ")");
 
     std::vector<std::string> by_line{"by " + clean_token(f.by_host, "localhost")};
     if (!f.protocol.empty()) by_line.push_back("with " + clean_token(f.protocol, ""));
+    if (f.requiretls) by_line.push_back("(REQUIRETLS)");
     if (!f.id.empty()) by_line.push_back("id " + clean_token(f.id, ""));
 
     // RFC 5321 §4.4: the date-time follows the last ';' of the field.

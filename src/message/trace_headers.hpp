@@ -17,6 +17,9 @@ struct received_fields {
     std::optional<std::string> peer_name;   ///< reverse DNS name when known
     std::string by_host;                    ///< our host name
     std::string protocol = "ESMTP";         ///< SMTP, ESMTP, ESMTPS, ESMTPA, ESMTPSA, UTF8SMTP, UTF8SMTPS, ...
+    std::string tls_version;                ///< "TLSv1.3" when the session was in TLS: "(using TLSv1.3 with cipher C)"
+    std::string tls_cipher;                 ///< "TLS_AES_256_GCM_SHA384"
+    bool requiretls = false;                ///< MAIL FROM carried REQUIRETLS (RFC 8689): "(REQUIRETLS)" after "with"
     std::string id;                         ///< our message id
     std::optional<std::string> for_recipient;  ///< added only when there is exactly one recipient
     std::chrono::system_clock::time_point when;

@@ -288,7 +288,8 @@ asio::awaitable<bool> connection::start_tls() {
     reading_ = false;
     if (ec) {
         end_reason_ = timed_out_ ? "timeout" : "tls_error";
-        log::warn(info_.id, log::ev::smtp_tls_error, {{"error", ec.message()}});
+        // info, not warn: scanners and clients that hang up mid-handshake are everyday traffic.
+        log::info(info_.id, log::ev::smtp_tls_error, {{"error", ec.message()}});
         co_return false;
     }
     touch();

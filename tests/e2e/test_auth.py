@@ -111,12 +111,19 @@ def test_relay_policy_without_auth(msa: Server):
         assert "smtp.relay_denied" in msa.log_text()
 
 
-def test_auth_param_of_mail_is_accepted(msa: Server):
+def test_auth_param_and_requiretls_kept_in_received(msa: Server):
     with submission(msa) as s:
         s.login("alice@example.org", "correct horse")
         assert s.docmd("MAIL FROM:<alice@example.org> AUTH=<>")[0] == 250
         assert s.docmd("RSET")[0] == 250
         assert s.docmd("MAIL FROM:<alice@example.org> AUTH=alice+40example.org")[0] == 250
+        s.rset()
+        assert "requiretls" in s.esmtp_features  # RFC 8689: offered once TLS is up
+        assert s.sendmail("alice@example.org", ["x@far.example"], message("alice@example.org"),
+                          mail_options=["REQUIRETLS"]) == {}
+    raw = msa.wait_for_files(1)[0].read_bytes()
+    received = raw.split(b"\r\n\r\n")[0]
+    assert b"(using TLSv1.3 with cipher TLS_" in received and b"with ESMTPSA (REQUIRETLS)" in received
 
 
 def swaks(server: Server, *args: str) -> subprocess.CompletedProcess:

@@ -115,6 +115,20 @@ TEST(format_received, full) {
               "\tfor <user@postern.example>; Mon, 23 Nov 2026 12:42:00 +0000\r\n");
 }
 
+TEST(format_received, tls_and_requiretls_are_comments) {
+    auto f = sample();
+    f.tls_version = "TLSv1.3";
+    f.tls_cipher = "TLS_AES_256_GCM_SHA384";
+    f.requiretls = true;
+    EXPECT_EQ(format_received(f),
+              "Received: from client.example (mail.client.example [192.0.2.1])\r\n"
+              "\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384)\r\n"
+              "\tby mx.postern.example with ESMTPS (REQUIRETLS) id 4Fh3kq9zT1z1\r\n"
+              "\tfor <user@postern.example>; Mon, 23 Nov 2026 12:42:00 +0000\r\n");
+    f.tls_cipher = "A(B)C";  // a cipher name cannot close the comment early
+    EXPECT_NE(format_received(f).find("with cipher A?B?C)"), std::string::npos);
+}
+
 TEST(format_received, without_recipient_the_date_follows_the_id) {
     auto f = sample();
     f.for_recipient.reset();
