@@ -146,6 +146,28 @@ def test_swaks_plain_login_and_cram_md5_with_a_dovecot_passwd_file(make_server, 
     assert len(server.wait_for_files(3)) == 3
 
 
+def test_dovecot_passwd_file_schemes(make_server, tmp_path: Path):
+    """A passwd-file as Dovecot reads it: crypt hashes made by Python's crypt module (glibc's
+    libxcrypt), and an argon2id line as `postern user add` writes it."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt
+    add_user(tmp_path / "own", "dora@example.org", "argon pw")
+    argon_line = (tmp_path / "own" / "users").read_text().splitlines()[0]
+    passwd = tmp_path / "dovecot-users"
+    passwd.write_text("# Dovecot passwd-file\n"
+                      f"sam@example.org:{{SHA512-CRYPT}}{crypt.crypt('sha pw', crypt.mksalt(crypt.METHOD_SHA512))}\n"
+                      f"bob@example.org:{{BLF-CRYPT}}{crypt.crypt('blf pw', crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1 << 5))}::::::\n"
+                      f"{argon_line}\n")
+    server = make_server(config_text=f'[auth]\npasswd_file = "{passwd}"\nfailure_delay = 0\n', extra_args=ARGS)
+    for user, pw in (("sam@example.org", "sha pw"), ("bob@example.org", "blf pw"), ("dora@example.org", "argon pw")):
+        with submission(server) as s:
+            with pytest.raises(smtplib.SMTPAuthenticationError):
+                s.login(user, pw + "x")
+            assert s.login(user, pw)[0] == 235, user
+
+
 def test_failed_logins_are_slowed_and_limited_per_ip(make_server, tmp_path: Path):
     data = tmp_path / "d"
     add_user(data, "alice@example.org", "right")
