@@ -9,12 +9,15 @@
 // AUTH: the mechanism itself (PLAIN, SCRAM, ...) lives outside the core; the session checks the
 // sequence, decodes base64 and hands raw octets to the driver as auth_event/auth_response_event.
 // The driver answers with auth_continue() (334 <base64>), auth_succeeded() (235) or a refusal.
-#include "proto/base64.hpp"
+#include "message/base64.hpp"
 #include "proto/replies.hpp"
 #include "proto/server_session.hpp"
 #include "proto/text.hpp"
 
 namespace postern::proto {
+
+using message::base64_decode;
+using message::base64_encode;
 
 void server_session::on_starttls(std::string_view arg) {
     if (!arg.empty()) return send_error(replies::syntax(syntax_of(verb::starttls)));

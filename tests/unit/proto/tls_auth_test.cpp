@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // STARTTLS (RFC 3207) and AUTH (RFC 4954) in the protocol core, driven by a small test driver
 // that plays the TLS handshake (tls_started) and a PLAIN/LOGIN mechanism with one user.
-#include "proto/base64.hpp"
+#include "message/base64.hpp"
 #include "proto/replies.hpp"
 #include "proto/server_session.hpp"
 #include "transcript.hpp"
@@ -10,6 +10,9 @@
 
 namespace postern::proto::testing {
 namespace {
+
+using message::base64_decode;
+using message::base64_encode;
 
 session_config tls_config(bool submission = false) {
     session_config cfg = test_config();

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The server over real loopback sockets, in process, with a recording policy whose commits
 // complete on another thread (as the store's do).
-#include "proto/base64.hpp"
+#include "message/base64.hpp"
 #include "proto/replies.hpp"
 #include "server/smtp_server.hpp"
 
@@ -262,7 +262,7 @@ private:
 };
 
 std::string plain(const std::string& user, const std::string& pass) {
-    return proto::base64_encode(std::string(1, '\0') + user + std::string(1, '\0') + pass);
+    return message::base64_encode(std::string(1, '\0') + user + std::string(1, '\0') + pass);
 }
 
 class auth_fixture : public server_fixture {
@@ -308,9 +308,9 @@ TEST_F(auth_fixture, failures_per_ip_end_in_421_for_this_and_later_sessions) {
     EXPECT_EQ(c.reply().substr(0, 9), "535 5.7.8");
     c.send("AUTH LOGIN\r\n");
     EXPECT_EQ(c.reply().substr(0, 3), "334");
-    c.send(proto::base64_encode("alice") + "\r\n");
+    c.send(message::base64_encode("alice") + "\r\n");
     EXPECT_EQ(c.reply().substr(0, 3), "334");
-    c.send(proto::base64_encode("y") + "\r\nNOOP\r\n");
+    c.send(message::base64_encode("y") + "\r\nNOOP\r\n");
     EXPECT_EQ(c.reply().substr(0, 9), "421 4.7.0");
     EXPECT_TRUE(c.closed());  // the pipelined NOOP was not answered
     client d(port_);  // the same IP, within the window: even the right password is refused

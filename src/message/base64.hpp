@@ -5,11 +5,11 @@
 #include <string>
 #include <string_view>
 
-namespace postern::proto {
+namespace postern::message {
 
 std::string base64_encode(std::string_view raw);
 /// Strict decoding: only the base64 alphabet, length a multiple of 4, '=' only as final padding
 /// and with zero bits after the last symbol. nullopt for anything else.
 std::optional<std::string> base64_decode(std::string_view text);
 
-}  // namespace postern::proto
+}  // namespace postern::message

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
-#include "proto/base64.hpp"
+#include "message/base64.hpp"
 
 #include <array>
 #include <cstdint>
 
-namespace postern::proto {
+namespace postern::message {
 namespace {
 
 constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -69,4 +69,4 @@ std::optional<std::string> base64_decode(std::string_view text) {
     return out;
 }
 
-}  // namespace postern::proto
+}  // namespace postern::message
