@@ -33,11 +33,21 @@ private:
         if (authors->malformed_lines > 0) return refuse("From", "a header line without a field name");
         if (authors->from_fields > 1) return refuse("From", "more than one From field");
         if (authors->sender_fields > 1) return refuse("Sender", "more than one Sender field");
-        for (const auto& m : authors->from)
+        for (const auto& m : authors->from) {
+            if (misleading(m)) return refuse("From", "a local part that mail readers may show as another address");
             if (!rules_.owns(user_, m.local_part, m.domain, hostname_)) return not_owned("From", m);
-        for (const auto& m : authors->sender)
+        }
+        for (const auto& m : authors->sender) {
+            if (misleading(m)) return refuse("Sender", "a local part that mail readers may show as another address");
             if (!rules_.owns(user_, m.local_part, m.domain, hostname_)) return not_owned("Sender", m);
+        }
         return std::nullopt;
+    }
+    // Some readers decode encoded words inside an address, or show a quoted "x@y" local part
+    // as if it were the address: with a whole domain allowed, "ceo@bank.example"@alice.example
+    // would pass the domain check and read as the bank's CEO.
+    static bool misleading(const message::mailbox& m) {
+        return m.local_part.find("=?") != std::string::npos || m.local_part.find('@') != std::string::npos;
     }
     proto::reply refuse(std::string_view field, const std::string& why) const {
         log::warn(session_, log::ev::smtp_sender_refused, {{"user", user_}, {"field", field}, {"reason", why}});

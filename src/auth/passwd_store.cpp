@@ -95,7 +95,16 @@ bool passwd_store::exists(std::string_view user) const { return snapshot()->user
 verify_result passwd_store::verify_password(std::string_view user, std::string_view password) const {
     auto t = snapshot();
     auto it = t->users.find(user);
-    if (it == t->users.end()) return verify_result::unknown_user;
+    if (it == t->users.end()) {
+        // As slow as a real user's check, so that the time of a refusal does not tell which
+        // user names exist: an argon2id verification with the cost `user add` uses.
+        static const stored_password dummy = [] {
+            auto h = hash_argon2id("postern: no such user");
+            return h ? parse_stored_password(*h) : stored_password{};
+        }();
+        if (dummy.kind == scheme::argon2) (void)verify_stored_password(dummy, password);
+        return verify_result::unknown_user;
+    }
     if (it->second.password.data.empty()) return verify_result::bad;
     return verify_stored_password(it->second.password, password);
 }

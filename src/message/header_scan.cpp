@@ -384,7 +384,7 @@ bool same_address(std::string_view local1, std::string_view domain1, std::string
 void header_scanner::feed(std::string_view bytes) {
     while (!bytes.empty() && state_ != scan_state::done) {
         if (state_ == scan_state::skip_line && !cr_pending_) {  // nothing of this line is kept
-            const std::size_t n = std::min(bytes.find_first_of("\r\n"), bytes.size());
+            const std::size_t n = std::min(bytes.find_first_of(std::string_view("\r\n\0", 3)), bytes.size());
             if (!account(n)) return;
             bytes.remove_prefix(n);
             if (bytes.empty()) return;
@@ -423,8 +423,13 @@ void header_scanner::step(char c) {
     if (cr_pending_) {
         cr_pending_ = false;
         if (c == '\n') return end_line();
-        take('\r');  // a bare CR is content (§2.3 forbids it; the address parser refuses it)
+        // RFC 5322 §2.3 forbids a bare CR, and readers disagree on it: some (Python's email) end
+        // the line there, so "X: y<CR>From: ..." would show them a From field we never saw.
+        // Anywhere in the header section it makes the authors an error, whichever field it is in.
+        set_error(header_errc::bad_character);
+        take('\r');
     }
+    if (c == '\0') set_error(header_errc::bad_character);  // NUL: the same kind of ambiguity
     if (c == '\r') cr_pending_ = true;
     else if (c == '\n') end_line();  // a bare LF is taken as a line ending
     else take(c);

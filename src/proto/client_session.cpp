@@ -26,6 +26,7 @@ std::string_view failure_name(client_failure f) {
     case client_failure::auth: return "auth";
     case client_failure::unsupported: return "unsupported";
     case client_failure::lost: return "lost";
+    case client_failure::local: return "local";
     }
     return "protocol";
 }

@@ -50,6 +50,7 @@ enum class client_failure {
     auth,         ///< AUTH failed, or the server offers no mechanism we can use
     unsupported,  ///< the message needs what the server does not offer (SMTPUTF8, SIZE too small)
     lost,         ///< the connection ended early
+    local,        ///< our side failed (reading the message to send)
 };
 std::string_view failure_name(client_failure f);
 
@@ -140,6 +141,7 @@ public:
     /// How long the current read may take (RFC 5321 §4.5.3.2).
     std::chrono::seconds timeout() const;
     const client_result& result() const noexcept { return result_; }
+    const client_config& config() const noexcept { return cfg_; }
     /// Lines in (from the server, true) and out, without CRLF; AUTH payloads masked.
     void set_tracer(std::function<void(bool in, std::string_view line)> t) { trace_ = std::move(t); }
 

@@ -76,6 +76,7 @@ inline reply auth_failed() { return make(535, {5, 7, 8}, "Authentication credent
 inline reply auth_temporary_failure() { return make(454, {4, 7, 0}, "Temporary authentication failure"); }
 inline reply auth_cancelled() { return make(501, {5, 0, 0}, "Authentication cancelled"); }
 inline reply auth_bad_base64() { return make(501, {5, 5, 2}, "Invalid base64 data"); }
+inline reply auth_line_too_long() { return make(500, {5, 5, 6}, "Authentication exchange line is too long"); }
 inline reply auth_malformed() { return make(501, {5, 5, 2}, "Malformed authentication data"); }
 inline reply auth_unknown_mechanism() { return make(504, {5, 5, 4}, "Unrecognized authentication mechanism"); }
 inline reply auth_needs_tls() { return make(538, {5, 7, 11}, "Encryption required for requested authentication mechanism"); }

@@ -104,10 +104,13 @@ void server_session::auth_succeeded(std::string user) {
 
 void server_session::trace_auth_line(std::string_view line) {
     if (!trace_) return;
-    // "AUTH PLAIN <initial response>": the mechanism is kept, the payload masked.
-    const auto first = line.find(' ');
-    const auto second = first == std::string_view::npos ? first : line.find(' ', first + 1);
-    trace_(true, second == std::string_view::npos ? line : std::string(line.substr(0, second)) + " ****");
+    // "AUTH PLAIN <initial response>": the mechanism is kept (when it is plainly one word after
+    // "AUTH "), everything after it masked; any other shape is masked after the verb.
+    const std::string_view rest = line.substr(std::min<std::size_t>(5, line.size()));
+    const bool plain_shape = line.size() > 5 && line[4] == ' ';
+    const auto end = plain_shape ? rest.find_first_of(" \t") : std::string_view::npos;
+    if (plain_shape && end == std::string_view::npos) return trace_(true, line);
+    trace_(true, std::string(line.substr(0, plain_shape ? 5 + end : 4)) + " ****");
 }
 
 }  // namespace postern::proto

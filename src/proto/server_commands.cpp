@@ -108,6 +108,9 @@ void server_session::on_mail(std::string_view arg) {
     if (parsed->value.mbox && parsed->value.mbox->utf8() && !p.smtputf8) return send_error(replies::non_ascii_address());
     if (p.size && *p.size > cfg_.limits.max_message_size) return send_error(replies::declared_too_big());
     if (p.requiretls && !(tls_ && cfg_.requiretls)) return send_error(replies::unknown_parameter("REQUIRETLS"));
+    if (p.auth && cfg_.auth_mechanisms.empty()) return send_error(replies::unknown_parameter("AUTH"));
+    // RFC 4954 §5: from a client that has not authenticated, AUTH= is taken as AUTH=<>.
+    if (p.auth && !user_) p.auth = "<>";
     await_decision(mail_event{std::move(parsed->value), std::move(p)}, pending::mail);
 }
 

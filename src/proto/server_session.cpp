@@ -17,6 +17,7 @@
 #include "proto/server_session.hpp"
 
 #include "proto/replies.hpp"
+#include "proto/text.hpp"
 
 #include <algorithm>
 #include <cassert>
@@ -140,7 +141,12 @@ std::optional<std::string_view> server_session::take_line() {
         if (discarding_line_ || len > hard_limit) {
             discarding_line_ = false;
             if (trace_) trace_(true, "(line too long)");
-            send_error(replies::line_too_long());
+            if (state_ == server_state::in_auth) {  // RFC 4954 §4: 500 5.5.6 ends the exchange
+                enter_state(server_state::ready);
+                send_error(replies::auth_line_too_long());
+            } else {
+                send_error(replies::line_too_long());
+            }
             if (state_ == server_state::closing) return std::nullopt;
             continue;
         }
@@ -150,7 +156,8 @@ std::optional<std::string_view> server_session::take_line() {
 
 void server_session::dispatch(std::string_view line) {
     const command_line cmd = split_command(line);
-    if (cmd.v == verb::auth) trace_auth_line(line);  // AUTH payloads never reach a log
+    // AUTH payloads never reach a log, whatever separates them from the verb.
+    if (cmd.v == verb::auth || (line.size() > 4 && istarts_with(line, "AUTH") && !is_alpha(line[4]))) trace_auth_line(line);
     else if (trace_) trace_(true, line);
     for (char c : line) {
         if (c == '\0' || c == '\r') {

@@ -6,8 +6,8 @@
 ///
 /// When to call what: the server makes one when server_config::auth has credentials.
 /// mechanisms() at each idle sweep (the users file may have changed); for "AUTH <mech>",
-/// blocked() first (421 4.7.0 if so), then mechanism(); step the mechanism through run();
-/// on a failed attempt note_failure(), whose count says whether the limit is reached.
+/// blocked() first (421 4.7.0 if so), then mechanism(); around each step of the mechanism
+/// through run(), admit() and finish(), whose count says whether the limit is reached.
 /// Everything but run()'s work itself happens on the I/O thread: no locks.
 #include "auth/sasl.hpp"
 #include "server/server_config.hpp"
@@ -42,27 +42,43 @@ public:
     /// executor with its result.
     boost::asio::awaitable<auth::sasl_step> run(std::function<auth::sasl_step()> work);
 
-    /// The IP has used up its failures for the current window.
+    enum class admission {
+        ok,       ///< go on; finish() must follow
+        blocked,  ///< the IP's failures (and checks under way) reach the limit: 421 4.7.0
+        busy,     ///< too many checks under way, for this IP or in all: 454 4.7.0, not counted
+    };
+    /// Before each mechanism step: reserves a place, so that checks running in parallel count
+    /// against the limit before their outcome is known (a burst of sessions cannot get more
+    /// guesses than the limit). Client IPs are counted by address, IPv6 by /64.
+    admission admit(const std::string& ip, time_point now);
+    /// After the step admitted for `ip`; returns the IP's failures in the current window.
+    std::size_t finish(const std::string& ip, bool failed, time_point now);
+    /// The IP has used up its failures for the current window (checks under way not counted).
     bool blocked(const std::string& ip, time_point now) const;
-    /// Records one failure; returns the failures of this IP in the current window (this one included).
-    std::size_t note_failure(const std::string& ip, time_point now);
     bool limit_reached(std::size_t failures) const noexcept { return failures >= cfg_.max_failures_per_ip; }
     /// Forgets windows that have passed (called now and then; bounds the table).
     void prune(time_point now);
     std::size_t tracked_ips() const noexcept { return failures_.size(); }
+
+    static constexpr std::size_t max_in_flight_per_ip = 2;
+    static constexpr std::size_t max_in_flight = 32;
+    static constexpr std::size_t max_tracked = 100000;
 
     const auth_config& config() const noexcept { return cfg_; }
 
 private:
     struct failures {
         std::size_t count = 0;
+        std::size_t in_flight = 0;
         time_point since;  // the first failure of the window
     };
+    bool expired(const failures& f, time_point now) const { return f.count > 0 && now - f.since >= cfg_.failure_window; }
 
     auth_config cfg_;
     auth::sasl_options sasl_;
     boost::asio::thread_pool pool_;
     std::unordered_map<std::string, failures> failures_;
+    std::size_t in_flight_ = 0;
 };
 
 }  // namespace postern::server

@@ -47,8 +47,8 @@ private:
     asio::awaitable<std::size_t> read_some_tls();
     asio::awaitable<bool> start_tls();  // the server side of the handshake; false: close
     asio::awaitable<void> authenticate(const proto::event& ev);  // connection_auth.cpp
-    asio::awaitable<void> finish_auth(auth::sasl_step step);
-    asio::awaitable<void> auth_failed(const auth::sasl_step& step);
+    asio::awaitable<void> finish_auth(auth::sasl_step step, std::size_t failures);
+    asio::awaitable<void> auth_failed(const auth::sasl_step& step, std::size_t failures);
     void handle(const proto::event& ev);
     void begin_message();
     void write_body(std::string_view bytes);

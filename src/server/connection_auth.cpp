@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 // AUTH on a connection: the core has checked the sequence and decoded the base64; here each
 // start()/step() of the SASL mechanism runs on the auth pool (a password check may take tens of
-// milliseconds), and its outcome becomes a 334, a 235 or a refusal. A failed attempt is
-// answered only after the configured delay, and counts against the client's IP: the attempt
-// that reaches the limit, and every AUTH from that IP until its window has passed, get
-// 421 4.7.0 and the connection is closed. Passwords never reach the log; user names do.
+// milliseconds), and its outcome becomes a 334, a 235 or a refusal. Each step first reserves a
+// place in the client's failure budget (auth_service::admit), so parallel sessions cannot run
+// more checks than the limit allows. A failed attempt is answered only after the configured
+// delay; the attempt that reaches the limit, and every AUTH from that IP until its window has
+// passed, get 421 4.7.0 and the connection is closed. Passwords never reach the log; user
+// names do.
 #include "server/auth_service.hpp"
 #include "server/connection.hpp"
 
@@ -48,13 +50,29 @@ asio::awaitable<void> connection::authenticate(const proto::event& ev) {
             return m->step(response);
         };
     }
+    // Each step holds a place in the client's failure budget until its outcome is known.
+    switch (svc->admit(info_.peer_address, std::chrono::steady_clock::now())) {
+    case auth_service::admission::ok: break;
+    case auth_service::admission::blocked:
+        log::warn(info_.id, log::ev::smtp_auth_fail, {{"mechanism", mechanism_name_}, {"reason", "too many failures"}});
+        mechanism_.reset();
+        core_.respond(proto::replies::auth_too_many_failures());
+        co_return;
+    case auth_service::admission::busy:
+        log::warn(info_.id, log::ev::smtp_auth_fail, {{"mechanism", mechanism_name_}, {"reason", "too many checks under way"}});
+        mechanism_.reset();
+        core_.respond(proto::replies::auth_temporary_failure());
+        co_return;
+    }
     busy_ = true;  // the wait is ours, not the client's: the idle clock does not run
     auto step = co_await svc->run(std::move(work));
     busy_ = false;
-    co_await finish_auth(std::move(step));
+    const bool failed = step.status == auth::sasl_status::failure || step.status == auth::sasl_status::malformed;
+    const std::size_t failures = svc->finish(info_.peer_address, failed, std::chrono::steady_clock::now());
+    co_await finish_auth(std::move(step), failures);
 }
 
-asio::awaitable<void> connection::finish_auth(auth::sasl_step step) {
+asio::awaitable<void> connection::finish_auth(auth::sasl_step step, std::size_t failures) {
     switch (step.status) {
     case auth::sasl_status::challenge: core_.auth_continue(step.challenge); co_return;
     case auth::sasl_status::success:
@@ -68,15 +86,14 @@ asio::awaitable<void> connection::finish_auth(auth::sasl_step step) {
         core_.respond(proto::replies::auth_temporary_failure());
         break;
     case auth::sasl_status::failure:
-    case auth::sasl_status::malformed: co_await auth_failed(step); break;
+    case auth::sasl_status::malformed: co_await auth_failed(step, failures); break;
     }
     mechanism_.reset();
 }
 
-asio::awaitable<void> connection::auth_failed(const auth::sasl_step& step) {
+asio::awaitable<void> connection::auth_failed(const auth::sasl_step& step, std::size_t failures) {
     auth_service& svc = *srv_.auth();
     ++srv_.mutable_stats().auth_failures;
-    const std::size_t failures = svc.note_failure(info_.peer_address, std::chrono::steady_clock::now());
     const bool limit = svc.limit_reached(failures);
     log::warn(info_.id, log::ev::smtp_auth_fail,
               {{"mechanism", mechanism_name_}, {"user", step.user}, {"malformed", step.status == auth::sasl_status::malformed},

@@ -195,6 +195,60 @@ def test_failed_logins_are_slowed_and_limited_per_ip(make_server, tmp_path: Path
     assert "limit_reached=true" in server.log_text()
 
 
+def test_parallel_logins_cannot_exceed_the_per_ip_limit(make_server, tmp_path: Path):
+    """Checks under way count against the limit: a burst of sessions gets no more guesses."""
+    import threading
+    data = tmp_path / "d"
+    add_user(data, "alice@example.org", "right")
+    server = make_server(config_text="[auth]\nfailure_delay = 0\nmax_failures_per_ip = 3\n", data_dir=data, extra_args=ARGS)
+    sessions = [submission(server) for _ in range(12)]
+    codes: list[int] = []
+    lock = threading.Lock()
+
+    def guess(s: smtplib.SMTP, n: int) -> None:
+        code, _ = s.docmd("AUTH PLAIN " + base64.b64encode(f"\0alice@example.org\0wrong{n}".encode()).decode())
+        with lock:
+            codes.append(code)
+
+    threads = [threading.Thread(target=guess, args=(s, n)) for n, s in enumerate(sessions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(codes) == 12 and codes.count(535) <= 3, codes
+    assert set(codes) <= {535, 421, 454}, codes  # 454: too many checks under way for this client
+    wrong = codes.count(535)
+    with submission(server) as s:  # spend what is left of the budget, one guess at a time
+        while True:
+            code, _ = s.docmd("AUTH PLAIN " + base64.b64encode(b"\0alice@example.org\0again").decode())
+            if code != 535:
+                break
+            wrong += 1
+        assert code == 421  # the guess that reaches the limit is answered 421 and the session ends
+    assert wrong + 1 == 3  # three guesses checked in all, however they were spread
+    with submission(server) as s:  # the budget is spent: the right password does not get in either
+        assert s.docmd("AUTH PLAIN " + base64.b64encode(b"\0alice@example.org\0right").decode())[0] == 421
+    for s in sessions:
+        s.close()
+
+
+@pytest.mark.parametrize("chunking", [False, True])
+def test_a_bare_cr_cannot_hide_a_forged_from(msa: Server, chunking: bool):
+    """Readers that end a line at a bare CR would see the bank's From; the message is refused."""
+    forged = b"X-A: y\rFrom: ceo@bank.example\r\nFrom: alice@example.org\r\nSubject: s\r\n\r\nbody\r\n"
+    with submission(msa) as s:
+        s.login("alice@example.org", "correct horse")
+        assert s.mail("alice@example.org")[0] == 250 and s.rcpt("x@far.example")[0] == 250
+        if chunking:
+            s.send(b"BDAT %d LAST\r\n" % len(forged) + forged)
+            code, text = s.getreply()
+        else:
+            code, text = s.data(forged)
+        assert (code, text[:5]) == (553, b"5.7.1"), (code, text)
+    time.sleep(0.2)
+    assert msa.new_files() == []
+
+
 def test_accept_any_until_the_first_user(make_server, tmp_path: Path):
     server = make_server(config_text="[auth]\nfailure_delay = 0\n", extra_args=["--auth-accept-any", "--submission", "127.0.0.1:0",
                                                                                   "--hostname", HOST])

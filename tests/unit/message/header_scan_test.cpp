@@ -232,10 +232,15 @@ TEST(header_scanner, bare_lf_line_endings) {
     EXPECT_EQ(addresses(r->sender), strings{"s@x.example"});
 }
 
-TEST(header_scanner, a_bare_cr_is_not_a_line_ending) {
+TEST(header_scanner, a_bare_cr_or_nul_anywhere_in_the_header_section_is_an_error) {
     EXPECT_EQ(error_of("From: a@b.example\rX: y\r\n\r\n"), header_errc::bad_character);
-    // A CR not followed by LF on an otherwise empty line does not end the header section.
-    auto r = scan("\rX: y\r\nFrom: a@b.example\r\n\r\n");
+    // Readers that end a line at a bare CR would see a From field hidden in another field.
+    EXPECT_EQ(error_of("X-A: y\rFrom: ceo@bank.example\r\nFrom: a@b.example\r\n\r\n"), header_errc::bad_character);
+    EXPECT_EQ(error_of("Subject: hi\rFrom: ceo@bank.example\r\n\r\n"), header_errc::bad_character);
+    EXPECT_EQ(error_of("\rX: y\r\nFrom: a@b.example\r\n\r\n"), header_errc::bad_character);
+    EXPECT_EQ(error_of(std::string("X-A: y") + '\0' + "From: c@d.example\r\nFrom: a@b.example\r\n\r\n"), header_errc::bad_character);
+    // In the body it does not matter.
+    auto r = scan(std::string("From: a@b.example\r\n\r\nbody\rmore") + '\0' + "\r\n");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->from_fields, 1u);
 }

@@ -104,7 +104,8 @@ TEST(server_session, parameters) {
         .client("MAIL FROM:<a@b.example> BODY=9BIT").expect(501, syntax)
         .client("MAIL FROM:<a@b.example> RET=FULLISH").expect(501, syntax)
         .client("MAIL FROM:<a@b.example> ENVID=a=b").expect(555, syntax)
-        .client("MAIL FROM:<a@b.example> SIZE=100 BODY=8BITMIME RET=HDRS ENVID=QQ+2B1 AUTH=<>").expect(250)
+        .client("MAIL FROM:<a@b.example> AUTH=<>").expect(555, syntax)  // AUTH= only where AUTH is offered
+        .client("MAIL FROM:<a@b.example> SIZE=100 BODY=8BITMIME RET=HDRS ENVID=QQ+2B1").expect(250)
         .client("RCPT TO:<c@d.example> NOTIFY=NEVER,SUCCESS").expect(501, syntax)
         .client("RCPT TO:<c@d.example> NOTIFY=SUCCESS,SUCCESS").expect(501, syntax)
         .client("RCPT TO:<c@d.example> ORCPT=rfc822").expect(501, syntax)

@@ -194,6 +194,29 @@ TEST(auth, a_421_refusal_closes_the_session) {
     EXPECT_TRUE(d.s.closing());
 }
 
+TEST(auth, an_over_long_response_line_ends_the_exchange_with_500_5_5_6) {
+    driver d(tls_config());
+    d.s.tls_started();
+    d.send("EHLO c.example\r\n");
+    ASSERT_EQ(d.send("AUTH LOGIN\r\n").at(0).code, 334);
+    auto r = d.send(std::string(13000, 'A') + "\r\n");
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0].code, 500);
+    EXPECT_EQ(r[0].esc, (enhanced_code{5, 5, 6}));
+    EXPECT_EQ(d.send("NOOP\r\n").at(0).code, 250);  // a command again, not the user name
+}
+
+TEST(auth, payloads_are_masked_whatever_the_separator) {
+    driver d(tls_config());
+    d.s.tls_started();
+    d.send("EHLO c.example\r\n");
+    const std::string secret = base64_encode(std::string("\0me@example.org\0secret", 22));
+    d.send("AUTH\tPLAIN " + secret + "\r\n");
+    d.send("AUTH PLAIN\t" + secret + "\r\n");
+    d.send("auth plain " + secret + "\r\n");
+    for (const auto& line : d.trace) EXPECT_EQ(line.find(secret), std::string::npos) << line;
+}
+
 TEST(auth, cancel_bad_base64_unknown_mechanism_and_syntax) {
     driver d(tls_config());
     d.s.tls_started();

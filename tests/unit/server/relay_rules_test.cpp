@@ -78,6 +78,12 @@ TEST(relay_rules, ownership_of_sender_addresses) {
     EXPECT_FALSE(catch_all.owns("bob", "bob", "example.org", "mx.example.org"));
 }
 
+// One failed check: admitted, then finished as a failure; returns the count.
+std::size_t fail_once(auth_service& svc, const std::string& ip, std::chrono::steady_clock::time_point t) {
+    EXPECT_EQ(svc.admit(ip, t), auth_service::admission::ok);
+    return svc.finish(ip, true, t);
+}
+
 TEST(auth_service, failures_are_counted_per_ip_within_a_window) {
     auth_config cfg;
     cfg.credentials = std::make_shared<names_store>(std::set<std::string>{"alice"});
@@ -87,21 +93,45 @@ TEST(auth_service, failures_are_counted_per_ip_within_a_window) {
     auth_service svc(cfg, "mx.example");
     const auto t0 = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
     EXPECT_FALSE(svc.blocked("192.0.2.1", t0));
-    EXPECT_EQ(svc.note_failure("192.0.2.1", t0), 1u);
-    EXPECT_EQ(svc.note_failure("192.0.2.1", t0 + std::chrono::minutes(1)), 2u);
-    EXPECT_EQ(svc.note_failure("192.0.2.2", t0), 1u);  // another client counts apart
+    EXPECT_EQ(fail_once(svc, "192.0.2.1", t0), 1u);
+    EXPECT_EQ(fail_once(svc, "192.0.2.1", t0 + std::chrono::minutes(1)), 2u);
+    EXPECT_EQ(fail_once(svc, "192.0.2.2", t0), 1u);  // another client counts apart
     EXPECT_FALSE(svc.blocked("192.0.2.1", t0 + std::chrono::minutes(2)));
-    const auto third = svc.note_failure("192.0.2.1", t0 + std::chrono::minutes(2));
-    EXPECT_TRUE(svc.limit_reached(third));
+    EXPECT_TRUE(svc.limit_reached(fail_once(svc, "192.0.2.1", t0 + std::chrono::minutes(2))));
     EXPECT_TRUE(svc.blocked("192.0.2.1", t0 + std::chrono::minutes(9)));
+    EXPECT_EQ(svc.admit("192.0.2.1", t0 + std::chrono::minutes(9)), auth_service::admission::blocked);
     EXPECT_FALSE(svc.blocked("192.0.2.2", t0 + std::chrono::minutes(9)));
     // The window opened with the first failure: ten minutes on, the client starts afresh.
     EXPECT_FALSE(svc.blocked("192.0.2.1", t0 + std::chrono::minutes(10)));
-    EXPECT_EQ(svc.note_failure("192.0.2.1", t0 + std::chrono::minutes(10)), 1u);
+    EXPECT_EQ(fail_once(svc, "192.0.2.1", t0 + std::chrono::minutes(10)), 1u);
     svc.prune(t0 + std::chrono::minutes(10));
     EXPECT_EQ(svc.tracked_ips(), 1u);  // 192.0.2.2's window has passed
     svc.prune(t0 + std::chrono::minutes(30));
     EXPECT_EQ(svc.tracked_ips(), 0u);
+}
+
+TEST(auth_service, checks_under_way_count_against_the_limit) {
+    auth_config cfg;
+    cfg.credentials = std::make_shared<names_store>(std::set<std::string>{"alice"});
+    cfg.max_failures_per_ip = 3;
+    cfg.threads = 1;
+    auth_service svc(cfg, "mx.example");
+    const auto t = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+    EXPECT_EQ(fail_once(svc, "192.0.2.1", t), 1u);
+    // Two checks at once (the most one IP may run): with the failure, the budget is spent.
+    EXPECT_EQ(svc.admit("192.0.2.1", t), auth_service::admission::ok);
+    EXPECT_EQ(svc.admit("192.0.2.1", t), auth_service::admission::ok);
+    EXPECT_EQ(svc.admit("192.0.2.1", t), auth_service::admission::blocked);  // not a third guess
+    EXPECT_EQ(svc.finish("192.0.2.1", false, t), 1u);  // one of them was right
+    EXPECT_EQ(svc.admit("192.0.2.1", t), auth_service::admission::ok);
+    EXPECT_EQ(svc.admit("192.0.2.3", t), auth_service::admission::ok);
+    EXPECT_EQ(svc.admit("192.0.2.3", t), auth_service::admission::ok);
+    EXPECT_EQ(svc.admit("192.0.2.3", t), auth_service::admission::busy);  // two in flight per IP at most
+    // IPv6 clients are counted by /64.
+    EXPECT_EQ(svc.admit("2001:db8:1:2::1", t), auth_service::admission::ok);
+    EXPECT_EQ(svc.admit("2001:db8:1:2::ffff", t), auth_service::admission::ok);
+    EXPECT_EQ(svc.admit("2001:db8:1:2:abcd::1", t), auth_service::admission::busy);
+    EXPECT_EQ(svc.admit("2001:db8:1:3::1", t), auth_service::admission::ok);
 }
 
 TEST(auth_service, no_mechanisms_while_there_are_no_users) {

@@ -241,6 +241,7 @@ public:
         return users.contains(std::string(u));
     }
     auth::verify_result verify_password(std::string_view u, std::string_view p) const override {
+        if (entered) entered->set_value();
         if (gate) gate->wait();
         std::lock_guard lk(mu);
         auto it = users.find(std::string(u));
@@ -255,6 +256,7 @@ public:
         users[u] = p;
     }
     std::shared_future<void>* gate = nullptr;
+    std::promise<void>* entered = nullptr;  // set when a check has started (once)
 
 private:
     mutable std::mutex mu;
@@ -343,9 +345,11 @@ TEST_F(auth_fixture, auth_is_offered_once_the_first_user_exists) {
 
 // A password check in progress holds its own session only: another session is served meanwhile.
 TEST_F(auth_fixture, a_slow_password_check_does_not_block_other_sessions) {
-    std::promise<void> open;
+    std::promise<void> open, entered;
     std::shared_future<void> gate = open.get_future().share();
+    auto started = entered.get_future();
     store_->gate = &gate;
+    store_->entered = &entered;
     store_->add("alice", "secret");
     start_auth();
     client slow(port_), other(port_);
@@ -354,6 +358,7 @@ TEST_F(auth_fixture, a_slow_password_check_does_not_block_other_sessions) {
     slow.send("EHLO c\r\n");
     slow.reply();
     slow.send("AUTH PLAIN " + plain("alice", "secret") + "\r\n");
+    started.wait();  // the check is running (and held at the gate) before the other session asks
     other.send("NOOP\r\n");
     EXPECT_EQ(other.reply().substr(0, 3), "250");  // answered while the check waits at the gate
     open.set_value();
