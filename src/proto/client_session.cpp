@@ -52,6 +52,9 @@ bool capabilities::has(std::string_view keyword) const {
 client_session::client_session(client_config cfg, std::unique_ptr<sasl_client> auth)
     : cfg_(std::move(cfg)), auth_(std::move(auth)) {}
 
+client_session::client_session(client_config cfg, sasl_chooser choose_auth)
+    : cfg_(std::move(cfg)), choose_auth_(std::move(choose_auth)) {}
+
 client_session::~client_session() = default;
 
 void client_session::add(outgoing_message m) { queue_.push_back(std::move(m)); }
@@ -209,7 +212,7 @@ void client_session::after_hello() {
             return;
         }
     }
-    if (auth_ && !result_.authenticated) return begin_auth();
+    if ((auth_ || choose_auth_) && !result_.authenticated) return begin_auth();
     next_transaction();
 }
 
@@ -228,7 +231,7 @@ void client_session::on_starttls(const reply& r) {
         result_.failure_text = "STARTTLS refused: " + reply_text(r);
         return;
     }
-    if (auth_ && !result_.authenticated) return begin_auth();
+    if ((auth_ || choose_auth_) && !result_.authenticated) return begin_auth();
     next_transaction();
 }
 
@@ -240,6 +243,16 @@ void client_session::tls_started() {
 }
 
 void client_session::begin_auth() {
+    if (choose_auth_) {
+        std::string why;
+        auth_ = choose_auth_(result_.caps.auth, result_.tls, why);
+        if (!auth_) {
+            send_line("QUIT", expect::quit);
+            result_.failure = client_failure::auth;
+            result_.failure_text = why;
+            return;
+        }
+    }
     const std::string mech = auth_->name();
     if (std::find(result_.caps.auth.begin(), result_.caps.auth.end(), mech) == result_.caps.auth.end()) {
         send_line("QUIT", expect::quit);

@@ -68,6 +68,11 @@ public:
 std::unique_ptr<sasl_client> make_plain_client(std::string user, std::string password);
 std::unique_ptr<sasl_client> make_login_client(std::string user, std::string password);
 
+/// Picks the mechanism once the EHLO reply is known: `offered` (upper case) and whether the
+/// session is in TLS. nullptr: none of ours fits; `why` says so (client_failure::auth).
+using sasl_chooser = std::function<std::unique_ptr<sasl_client>(const std::vector<std::string>& offered, bool tls,
+                                                                std::string& why)>;
+
 struct client_config {
     std::string helo_name = "localhost";
     client_tls tls = client_tls::opportunistic;
@@ -119,6 +124,7 @@ enum class client_action { write, read, start_tls, send_body, done, failed };
 class client_session {
 public:
     explicit client_session(client_config cfg, std::unique_ptr<sasl_client> auth = nullptr);
+    client_session(client_config cfg, sasl_chooser choose_auth);
     ~client_session();
     client_session(const client_session&) = delete;
     client_session& operator=(const client_session&) = delete;
@@ -176,6 +182,7 @@ private:
 
     client_config cfg_;
     std::unique_ptr<sasl_client> auth_;
+    sasl_chooser choose_auth_;
     std::deque<outgoing_message> queue_;
     std::optional<outgoing_message> msg_;  // the transaction under way
     std::deque<pending_reply> pending_;    // replies still to come, in order
