@@ -17,7 +17,7 @@ build_pkgs=(
 test_pkgs=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pytest swaks libnet-ssleay-perl libio-socket-inet6-perl libnet-dns-perl libauthen-sasl-perl
-  nodejs testssl.sh
+  nodejs testssl.sh dnsmasq-base python3-aiosmtpd
 )
 
 missing=()

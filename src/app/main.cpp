@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 // postern: the command line. Subcommands parse their flags into app_config and run.
 #include "app/config.hpp"
+#include "app/mx_command.hpp"
+#include "app/probe_command.hpp"
+#include "app/send_command.hpp"
 #include "app/serve.hpp"
 #include "app/user_command.hpp"
 
@@ -98,6 +101,11 @@ int main(int argc, char** argv) {
     add_serve(app, sf);
     int user_exit = 0;
     postern::app::add_user_command(app, user_exit);
+    int mx_exit = 0;
+    postern::app::add_mx_command(app, mx_exit);
+    int probe_exit = 0, send_exit = 0;
+    postern::app::add_probe_command(app, probe_exit);
+    postern::app::add_send_command(app, send_exit);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -106,5 +114,8 @@ int main(int argc, char** argv) {
     }
     if (app.got_subcommand("serve")) return run_serve(sf);
     if (app.got_subcommand("user")) return user_exit;
+    if (app.got_subcommand("mx")) return mx_exit;
+    if (app.got_subcommand("probe")) return probe_exit;
+    if (app.got_subcommand("send")) return send_exit;
     return 0;
 }

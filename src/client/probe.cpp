@@ -40,7 +40,8 @@ asio::awaitable<probe_server_report> probe_one(const probe_target& t, const prob
         auto opts = o.session;
         opts.tls.verify = false;  // reported, not enforced: a probe wants to see the answers
         opts.tls.server_name = t.host;
-        r.connection = co_await run_session(asio::ip::tcp::endpoint(addr, t.port), opts, &s, {});
+        auto task = run_session(asio::ip::tcp::endpoint(addr, t.port), opts, &s, {});  // see docs/coroutines.md
+        r.connection = co_await std::move(task);
         const auto& res = s.result();
         r.banner = res.greeting;
         r.extensions = res.caps.lines;
@@ -94,7 +95,8 @@ asio::awaitable<probe_report> probe(std::vector<probe_target> targets, probe_opt
     const std::string rcpt = o.address.empty() ? "postmaster@" + o.domain : o.address;
     std::string deferred;
     for (const auto& t : targets) {
-        report.servers.push_back(co_await probe_one(t, o, rcpt));
+        auto task = probe_one(t, o, rcpt);
+        report.servers.push_back(co_await std::move(task));
         const auto& s = report.servers.back();
         if (auto d = decide(s, rcpt)) {
             report.result = d->result;

@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: MIT
+// postern send: build a MIME message (or take an .eml as it is) and deliver it, to one
+// --server or straight to each recipient domain's MX hosts. See docs/client.md.
+#include "app/client_common.hpp"
+#include "app/send_command.hpp"
+#include "auth/sasl_client.hpp"
+#include "client/smtp_client.hpp"
+#include "message/mime_build.hpp"
+#include "proto/reply_parser.hpp"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <random>
+#include <sstream>
+
+namespace postern::app {
+namespace {
+
+struct send_flags {
+    std::string from, subject, text, html, eml, server, dns, tls = "starttls", user, ca, helo, auth_method;
+    std::vector<std::string> to, cc, bcc, attach, headers;
+    std::uint16_t port = 25;
+    double timeout = 60;
+    bool password_stdin = false, insecure = false, json = false, transcript = false;
+};
+
+// One recipient's outcome.
+struct rcpt_result {
+    std::string address;
+    std::string status = "failed";  // sent, refused, deferred, failed
+    std::string server;
+    std::optional<proto::reply> reply;
+    std::string error;
+};
+
+message::mail_address parse_mail_address(const std::string& text) {
+    const auto lt = text.rfind('<');
+    if (lt == std::string::npos || text.back() != '>') return {{}, text};
+    std::string name = text.substr(0, lt);
+    while (!name.empty() && name.back() == ' ') name.pop_back();
+    if (name.size() >= 2 && name.front() == '"' && name.back() == '"') name = name.substr(1, name.size() - 2);
+    return {name, text.substr(lt + 1, text.size() - lt - 2)};
+}
+
+result<std::string> read_whole(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return fail(std::error_code(errno ? errno : ENOENT, std::system_category()));
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::string base_name(const std::string& path) {
+    const auto slash = path.rfind('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// The message to send: built from the flags, or the .eml file as it is.
+struct outgoing {
+    std::string data;  // empty with --eml: streamed from the file
+    std::string message_id;
+    std::vector<std::string> recipients;
+    std::uint64_t size = 0;
+    bool smtputf8 = false, eight_bit = false;
+};
+
+bool non_ascii(std::string_view s) {
+    return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+}
+
+result<outgoing> prepare(const send_flags& f, std::string& error) {
+    message::message_spec spec;
+    spec.from = parse_mail_address(f.from);
+    for (const auto& a : f.to) spec.to.push_back(parse_mail_address(a));
+    for (const auto& a : f.cc) spec.cc.push_back(parse_mail_address(a));
+    for (const auto& a : f.bcc) spec.bcc.push_back(parse_mail_address(a));
+    outgoing out;
+    if (!f.eml.empty()) {
+        auto data = read_whole(f.eml);
+        if (!data) {
+            error = "cannot read " + f.eml + ": " + data.error().message();
+            return fail(data.error());
+        }
+        out.recipients = message::envelope_recipients(spec);
+        out.size = data->size();
+        out.eight_bit = non_ascii(*data);
+        out.data = std::move(*data);
+    } else {
+        spec.subject = f.subject;
+        if (!f.text.empty() || f.html.empty()) spec.text = f.text;
+        if (!f.html.empty()) spec.html = f.html;
+        for (const auto& path : f.attach) {
+            auto bytes = read_whole(path);
+            if (!bytes) {
+                error = "cannot read " + path + ": " + bytes.error().message();
+                return fail(bytes.error());
+            }
+            spec.attachments.push_back({base_name(path), {}, std::move(*bytes)});
+        }
+        for (const auto& h : f.headers) {
+            const auto colon = h.find(':');
+            if (colon == std::string::npos) {
+                error = "--header needs \"Name: value\", not \"" + h + "\"";
+                return fail(std::errc::invalid_argument);
+            }
+            std::string value = h.substr(colon + 1);
+            value.erase(0, value.find_first_not_of(' '));
+            spec.headers.push_back({h.substr(0, colon), value});
+        }
+        spec.date = std::chrono::system_clock::now();
+        spec.host_name = system_host_name();
+        std::mt19937_64 rng(std::random_device{}() ^ (std::uint64_t{std::random_device{}()} << 32));
+        auto built = message::build_message(spec, [&rng] { return rng(); });
+        if (!built) {
+            error = "cannot build the message: " + built.error().message();
+            return fail(built.error());
+        }
+        out.data = std::move(built->data);
+        out.message_id = built->message_id;
+        out.recipients = std::move(built->envelope_recipients);
+        out.smtputf8 = built->smtputf8;
+        out.eight_bit = built->eight_bit;
+        out.size = out.data.size();
+    }
+    out.smtputf8 = out.smtputf8 || non_ascii(spec.from.address) ||
+                   std::any_of(out.recipients.begin(), out.recipients.end(), [](const std::string& r) { return non_ascii(r); });
+    return out;
+}
+
+proto::client_tls tls_mode(const std::string& s) {
+    if (s == "none") return proto::client_tls::none;
+    if (s == "implicit") return proto::client_tls::implicit;
+    if (s == "required") return proto::client_tls::required;
+    return proto::client_tls::opportunistic;
+}
+
+struct delivery {
+    const send_flags* flags;
+    const outgoing* msg;
+    std::string password;
+    std::vector<std::string> transcript;
+};
+
+// What happened to recipient i of the transaction: the first refusal that applies to it (MAIL,
+// its RCPT, the data), else the reply to the data.
+void classify(rcpt_result& r, const proto::transaction_result& tx, std::size_t i, const std::string& where,
+              const std::string& failure_text) {
+    r.server = where;
+    if (tx.refused) {
+        r.error = tx.refused_why;
+        return;
+    }
+    const std::optional<proto::reply> rcpt = i < tx.rcpts.size() ? tx.rcpts[i] : std::nullopt;
+    if (tx.mail && !tx.mail->positive()) r.reply = tx.mail;
+    else if (rcpt && !rcpt->positive()) r.reply = rcpt;
+    else if (rcpt) r.reply = tx.data;
+    if (!r.reply) {
+        r.error = failure_text.empty() ? "no reply from the server" : failure_text;
+        return;
+    }
+    r.status = r.reply->positive() ? "sent" : r.reply->transient() ? "deferred" : "refused";
+}
+
+// One session to one target for `rcpts`; fills `results` from the server's replies. Returns
+// false when the next target should be tried (no connection, or a temporary refusal of all).
+boost::asio::awaitable<bool> try_target(delivery* d, client::probe_target t, std::vector<rcpt_result*> results) {
+    const auto& f = *d->flags;
+    proto::client_config cfg;
+    cfg.helo_name = f.helo.empty() ? system_host_name() : f.helo;
+    cfg.tls = tls_mode(f.tls);
+    auto session = f.user.empty() ? std::make_unique<proto::client_session>(cfg)
+                                  : std::make_unique<proto::client_session>(
+                                        cfg, auth::choose_client_mechanism(f.user, d->password, f.auth_method));
+    session->set_tracer([d](bool in, std::string_view l) { d->transcript.push_back((in ? "<-  " : " -> ") + std::string(l)); });
+    proto::outgoing_message m;
+    m.reverse_path = parse_mail_address(f.from).address;
+    m.params.size = d->msg->size;
+    m.params.smtputf8 = d->msg->smtputf8;
+    if (d->msg->eight_bit) m.params.body = proto::body_type::eight_bit_mime;
+    for (auto* r : results) m.recipients.push_back({r->address, {}});
+    session->add(m);
+    client::session_options o;
+    o.tls.verify = !f.insecure;
+    if (!f.ca.empty()) o.tls.ca_file = f.ca;
+    o.tls.server_name = t.host;
+    o.connect_timeout = std::chrono::milliseconds(static_cast<long long>(f.timeout * 1000));
+    std::unique_ptr<client::body_source> body;
+    if (!f.eml.empty()) {
+        auto fb = client::file_body::open(f.eml);
+        if (fb) body = std::move(*fb);
+    }
+    if (!body) body = std::make_unique<client::memory_body>(d->msg->data);
+    client::connect_report rep;
+    for (const auto& addr : t.addresses) {
+        d->transcript.push_back("=== Trying " + t.host + " [" + addr.to_string() + "]:" + std::to_string(t.port));
+        const boost::asio::ip::tcp::endpoint to(addr, t.port);
+        std::vector<client::body_source*> bodies{body.get()};
+        auto task = client::run_session(to, o, session.get(), std::move(bodies));  // see docs/coroutines.md
+        rep = co_await std::move(task);
+        if (rep.connected) break;
+    }
+    const std::string where = t.host + ":" + std::to_string(t.port);
+    const auto& res = session->result();
+    if (!rep.connected || (res.failure && *res.failure != proto::client_failure::auth && res.transactions.empty())) {
+        const std::string why = !rep.connected ? (rep.error.empty() ? t.dns_error : rep.error) : res.failure_text;
+        for (auto* r : results) r->error = where + ": " + why;
+        co_return !rep.connected || (res.greeting && res.greeting->transient()) ? false : true;
+    }
+    if (res.failure == proto::client_failure::auth || res.transactions.empty()) {
+        for (auto* r : results) r->error = where + ": " + res.failure_text;
+        co_return true;
+    }
+    const auto& tx = res.transactions.front();
+    bool any_temporary = false;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        classify(*results[i], tx, i, where, res.failure_text);
+        any_temporary = any_temporary || results[i]->status == "deferred";
+    }
+    co_return !any_temporary;  // RFC 5321 §5.1: a 4xx may be worth the next MX
+}
+
+boost::asio::awaitable<void> send_main(dns::resolver* resolver, delivery* d, std::vector<rcpt_result>* results) {
+    const auto& f = *d->flags;
+    if (!f.server.empty()) {
+        auto lookup = server_target(*resolver, f.server);
+        auto targets = co_await std::move(lookup);
+        std::vector<rcpt_result*> all;
+        for (auto& r : *results) all.push_back(&r);
+        if (targets.decided) {
+            for (auto* r : all) r->error = targets.reason;
+            co_return;
+        }
+        auto task = try_target(d, targets.list.front(), all);
+        co_await std::move(task);
+        co_return;
+    }
+    std::map<std::string, std::vector<rcpt_result*>> by_domain;  // straight to each domain's MX
+    for (auto& r : *results) {
+        const auto at = r.address.rfind('@');
+        by_domain[at == std::string::npos ? std::string{} : r.address.substr(at + 1)].push_back(&r);
+    }
+    for (auto& [domain, rcpts] : by_domain) {
+        auto lookup = mx_targets(*resolver, domain, f.port);
+        auto targets = co_await std::move(lookup);
+        if (targets.decided) {
+            for (auto* r : rcpts) {
+                r->error = domain + ": " + targets.reason;
+                r->status = targets.verdict == client::verdict::undeliverable ? "refused" : "failed";
+            }
+            continue;
+        }
+        for (const auto& t : targets.list) {
+            auto task = try_target(d, t, rcpts);
+            if (co_await std::move(task)) break;
+        }
+    }
+}
+
+nlohmann::json results_json(const outgoing& msg, const std::vector<rcpt_result>& results, bool ok) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& r : results) {
+        nlohmann::json reply = nullptr;
+        if (r.reply)
+            reply = {{"code", r.reply->code}, {"enhanced", r.reply->esc ? nlohmann::json(r.reply->esc->to_string()) : nlohmann::json(nullptr)},
+                     {"text", proto::reply_text(*r.reply)}};
+        list.push_back({{"address", r.address}, {"status", r.status}, {"server", r.server}, {"reply", reply},
+                        {"error", r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error)}});
+    }
+    return {{"ok", ok}, {"message_id", msg.message_id}, {"size", msg.size}, {"recipients", list}};
+}
+
+int run_send(const send_flags& f) {
+    if (f.from.empty()) return usage_error("send", "--from is required");
+    if (f.to.empty() && f.cc.empty() && f.bcc.empty()) return usage_error("send", "at least one --to, --cc or --bcc is required");
+    if (f.tls != "none" && f.tls != "starttls" && f.tls != "implicit" && f.tls != "required")
+        return usage_error("send", "--tls must be none, starttls, required or implicit");
+    if (!f.user.empty() && !f.password_stdin) return usage_error("send", "--user needs --password-stdin");
+    delivery d{&f, nullptr, {}, {}};
+    if (f.password_stdin) {
+        std::getline(std::cin, d.password);
+        if (!d.password.empty() && d.password.back() == '\r') d.password.pop_back();
+    }
+    if (f.insecure) std::fprintf(stderr, "postern send: warning: --insecure: the server's certificate is not checked\n");
+    std::string error;
+    auto msg = prepare(f, error);
+    if (!msg) return usage_error("send", error);
+    d.msg = &*msg;
+    std::vector<rcpt_result> results;
+    for (const auto& r : msg->recipients) results.push_back(rcpt_result{r, "failed", {}, std::nullopt, {}});
+    std::unique_ptr<client_runtime> rt;
+    try {
+        rt = std::make_unique<client_runtime>(f.dns, f.timeout);
+    } catch (const std::exception& e) {
+        return usage_error("send", e.what());
+    }
+    rt->run(send_main(&rt->resolver(), &d, &results));
+    const bool ok = std::all_of(results.begin(), results.end(), [](const rcpt_result& r) { return r.status == "sent"; });
+    if (f.transcript)
+        for (const auto& l : d.transcript) std::fprintf(f.json ? stderr : stdout, "%s\n", l.c_str());
+    if (f.json) {
+        std::printf("%s\n", results_json(*msg, results, ok).dump(2).c_str());
+    } else {
+        for (const auto& r : results)
+            std::printf("%-8s %s%s%s\n", r.status.c_str(), r.address.c_str(),
+                        r.reply ? ("  " + r.server + "  " + proto::reply_text(*r.reply)).c_str() : "",
+                        r.error.empty() ? "" : ("  " + r.error).c_str());
+    }
+    return ok ? 0 : 1;
+}
+
+}  // namespace
+
+void add_send_command(CLI::App& app, int& exit_code) {
+    auto f = std::make_shared<send_flags>();
+    auto* s = app.add_subcommand("send", "Build a MIME message (or take an .eml) and send it to a server or to the recipients' MX");
+    s->add_option("--from", f->from, "Sender: address or \"Name <address>\" (also the envelope sender)");
+    s->add_option("--to", f->to, "Recipient (repeatable)");
+    s->add_option("--cc", f->cc, "Copy recipient (repeatable)");
+    s->add_option("--bcc", f->bcc, "Blind copy recipient: envelope only (repeatable)");
+    s->add_option("--subject", f->subject, "Subject (UTF-8 becomes RFC 2047 encoded words)");
+    s->add_option("--text", f->text, "Plain-text body");
+    s->add_option("--html", f->html, "HTML body (with --text: multipart/alternative)");
+    s->add_option("--attach", f->attach, "Attach a file (repeatable)");
+    s->add_option("--header", f->headers, "Extra header \"Name: value\" (repeatable)");
+    s->add_option("--eml", f->eml, "Send this message file as it is (recipients from --to/--cc/--bcc)");
+    s->add_option("--server", f->server, "Send through HOST:PORT instead of the recipients' MX hosts");
+    s->add_option("--port", f->port, "Port for MX hosts (default 25)");
+    s->add_option("--dns", f->dns, "DNS server ADDR:PORT (default: /etc/resolv.conf)");
+    s->add_option("--tls", f->tls, "none, starttls (when offered; default), required (STARTTLS or fail), implicit (RFC 8314)");
+    s->add_option("--user", f->user, "AUTH user name");
+    s->add_flag("--password-stdin", f->password_stdin, "Read the AUTH password from the first line of standard input");
+    s->add_option("--auth-method", f->auth_method, "PLAIN, LOGIN, CRAM-MD5 or SCRAM-SHA-256 (default: chosen from the server's list)");
+    s->add_option("--ca", f->ca, "Trust this CA or certificate (PEM) besides the system store");
+    s->add_flag("--insecure", f->insecure, "Do not check the server's certificate");
+    s->add_option("--helo", f->helo, "EHLO name (default: this host's name)");
+    s->add_option("--timeout", f->timeout, "Seconds to connect (default 60); replies wait as RFC 5321 says");
+    s->add_flag("--transcript", f->transcript, "Show the SMTP dialogue (AUTH masked)");
+    s->add_flag("--json", f->json, "One JSON object: ok, message_id, size, recipients[]");
+    s->callback([f, &exit_code] { exit_code = run_send(*f); });
+}
+
+}  // namespace postern::app
