@@ -23,6 +23,7 @@ namespace {
 
 struct send_flags {
     std::string from, subject, text, html, eml, server, dns, tls = "starttls", user, ca, helo, auth_method;
+    std::string notify, ret, envid;  // DSN (RFC 3461), sent where the server offers DSN
     std::vector<std::string> to, cc, bcc, attach, headers;
     std::uint16_t port = 25;
     double timeout = 60;
@@ -144,6 +145,7 @@ struct delivery {
     const outgoing* msg;
     std::string password;
     std::vector<std::string> transcript;
+    proto::rcpt_params rcpt_params;  // NOTIFY for every recipient
 };
 
 // What happened to recipient i of the transaction: the first refusal that applies to it (MAIL,
@@ -182,7 +184,9 @@ boost::asio::awaitable<bool> try_target(delivery* d, client::probe_target t, std
     m.params.size = d->msg->size;
     m.params.smtputf8 = d->msg->smtputf8;
     if (d->msg->eight_bit) m.params.body = proto::body_type::eight_bit_mime;
-    for (auto* r : results) m.recipients.push_back({r->address, {}});
+    for (auto* r : results) m.recipients.push_back({r->address, d->rcpt_params});
+    m.params.ret = f.ret == "FULL" ? proto::dsn_ret::full : f.ret == "HDRS" ? proto::dsn_ret::hdrs : proto::dsn_ret::unspecified;
+    if (!f.envid.empty()) m.params.envid = f.envid;
     session->add(m);
     client::session_options o;
     o.tls.verify = !f.insecure;
@@ -207,7 +211,8 @@ boost::asio::awaitable<bool> try_target(delivery* d, client::probe_target t, std
     const std::string where = t.host + ":" + std::to_string(t.port);
     const auto& res = session->result();
     if (!rep.connected || (res.failure && *res.failure != proto::client_failure::auth && res.transactions.empty())) {
-        const std::string why = !rep.connected ? (rep.error.empty() ? t.dns_error : rep.error) : res.failure_text;
+        std::string why = !rep.connected ? (rep.error.empty() ? t.dns_error : rep.error) : res.failure_text;
+        if (why.starts_with("certificate not trusted")) why += " (--ca FILE trusts it; --insecure skips the check)";
         for (auto* r : results) r->error = where + ": " + why;
         co_return !rep.connected || (res.greeting && res.greeting->transient()) ? false : true;
     }
@@ -280,7 +285,24 @@ int run_send(const send_flags& f) {
     if (f.tls != "none" && f.tls != "starttls" && f.tls != "implicit" && f.tls != "required")
         return usage_error("send", "--tls must be none, starttls, required or implicit");
     if (!f.user.empty() && !f.password_stdin) return usage_error("send", "--user needs --password-stdin");
-    delivery d{&f, nullptr, {}, {}};
+    delivery d{&f, nullptr, {}, {}, {}};
+    if (!f.notify.empty()) {
+        proto::dsn_notify n;
+        for (std::size_t pos = 0; pos <= f.notify.size();) {
+            const auto comma = std::min(f.notify.find(',', pos), f.notify.size());
+            const std::string word = f.notify.substr(pos, comma - pos);
+            if (word == "NEVER") n.never = true;
+            else if (word == "SUCCESS") n.success = true;
+            else if (word == "FAILURE") n.failure = true;
+            else if (word == "DELAY") n.delay = true;
+            else return usage_error("send", "--notify takes NEVER or SUCCESS,FAILURE,DELAY (RFC 3461 §4.1)");
+            pos = comma + 1;
+        }
+        if (n.never && (n.success || n.failure || n.delay)) return usage_error("send", "--notify NEVER stands alone");
+        d.rcpt_params.notify = n;
+    }
+    if (!f.ret.empty() && f.ret != "FULL" && f.ret != "HDRS") return usage_error("send", "--ret takes FULL or HDRS");
+    if (!f.envid.empty() && !proto::is_xtext(f.envid)) return usage_error("send", "--envid must be xtext (RFC 3461 §4)");
     if (f.password_stdin) {
         std::getline(std::cin, d.password);
         if (!d.password.empty() && d.password.back() == '\r') d.password.pop_back();
@@ -335,6 +357,9 @@ void add_send_command(CLI::App& app, int& exit_code) {
     s->add_option("--user", f->user, "AUTH user name");
     s->add_flag("--password-stdin", f->password_stdin, "Read the AUTH password from the first line of standard input");
     s->add_option("--auth-method", f->auth_method, "PLAIN, LOGIN, CRAM-MD5 or SCRAM-SHA-256 (default: chosen from the server's list)");
+    s->add_option("--notify", f->notify, "DSN: NEVER, or SUCCESS,FAILURE,DELAY (RFC 3461; where the server offers DSN)");
+    s->add_option("--ret", f->ret, "DSN: FULL or HDRS, what a bounce returns");
+    s->add_option("--envid", f->envid, "DSN: an envelope id (xtext)");
     s->add_option("--ca", f->ca, "Trust this CA or certificate (PEM) besides the system store");
     s->add_flag("--insecure", f->insecure, "Do not check the server's certificate");
     s->add_option("--helo", f->helo, "EHLO name (default: this host's name)");

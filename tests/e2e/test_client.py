@@ -177,6 +177,40 @@ def test_send_builds_mime_that_python_reads_back(server: Server, tmp_path: Path)
     assert hashlib.sha256(atts[0].get_content()).hexdigest() == hashlib.sha256(blob).hexdigest()
 
 
+SHAPES = {
+    "text only": {"text": "plain ascii\n"},
+    "html only": {"html": "<html><body>Ünïcödé ✓</body></html>"},
+    "long lines and 8-bit": {"text": ("x" * 300 + " é\n") * 3, "subject": "A " + "very long subject " * 8 + "✓"},
+    "two attachments": {"text": "see attached", "attach": {"a.txt": b"hello\r\nworld\n", "日本語 ファイル名.bin": bytes(range(256)) * 3}},
+}
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_send_shapes_read_back_with_python_email(server: Server, tmp_path: Path, shape: str):
+    spec = SHAPES[shape]
+    args = ["send", "--server", "%s:%d" % server.address, "--tls", "none", "--from", "Émile <emile@example.org>",
+            "--to", "x@example.com", "--subject", spec.get("subject", shape)]
+    if "text" in spec:
+        args += ["--text", spec["text"]]
+    if "html" in spec:
+        args += ["--html", spec["html"]]
+    for name, data in spec.get("attach", {}).items():
+        (tmp_path / name).write_bytes(data)
+        args += ["--attach", str(tmp_path / name)]
+    r = run(*args)
+    assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+    raw = body_of(server.wait_for_files(1)[0].read_bytes())
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    m = parse(raw)
+    assert m["Subject"] == spec.get("subject", shape) and m["From"].addresses[0].display_name == "Émile"
+    if "text" in spec:
+        assert m.get_body(("plain",)).get_content().replace("\r\n", "\n") == spec["text"]
+    if "html" in spec:
+        assert m.get_body(("html",)).get_content().strip() == spec["html"]
+    got = {a.get_filename(): a.get_payload(decode=True) for a in m.iter_attachments()}  # the bytes, as sent
+    assert got == spec.get("attach", {})
+
+
 def test_send_with_auth_and_certificate_checks(mx: Server, tmp_path: Path):
     sub = "%s:%d" % mx.listeners["submission"]
     ca = str(mx.data_dir / "tls" / "cert.pem")
@@ -199,12 +233,13 @@ def test_send_with_auth_and_certificate_checks(mx: Server, tmp_path: Path):
 def test_send_to_aiosmtpd_with_starttls_auth_and_a_refused_recipient(aiosmtpd, tmp_path: Path):
     a = aiosmtpd(user="u", password="p")
     r = run("send", "--server", a.server, "--ca", str(a.cert), "--user", "u", "--password-stdin", "--from", "a@b.test",
-            "--to", "ok@aiosmtpd.test", "--to", "refuse-x@aiosmtpd.test", "--subject", "s", "--text", "t", "--json",
-            stdin=b"p\n")
+            "--to", "ok@aiosmtpd.test", "--to", "refuse-x@aiosmtpd.test", "--to", "grey-y@aiosmtpd.test",
+            "--subject", "s", "--text", "t", "--json", stdin=b"p\n")
     assert r.returncode == 1, r.stderr.decode()
     res = {x["address"]: x for x in json.loads(r.stdout)["recipients"]}
     assert res["ok@aiosmtpd.test"]["status"] == "sent"
     assert res["refuse-x@aiosmtpd.test"]["status"] == "refused" and res["refuse-x@aiosmtpd.test"]["reply"]["code"] == 550
+    assert res["grey-y@aiosmtpd.test"]["status"] == "deferred" and res["grey-y@aiosmtpd.test"]["reply"]["code"] == 451
     msgs = a.messages()
     assert len(msgs) == 1 and parse(msgs[0])["Subject"] == "s"
     assert (a.out / "0001.envelope").read_text().splitlines()[2] == "auth"
@@ -221,6 +256,16 @@ def test_send_eml_straight_to_the_mx(server: Server, make_dnsmasq, tmp_path: Pat
     assert b".leading dot" in stored and b"Subject: eml" in stored
     r = run("send", "--eml", str(eml), "--from", "a@b.test", "--to", "x@nowhere.test", "--dns", dns.address)
     assert r.returncode == 1 and b"no such domain" in r.stdout
+
+
+def test_send_passes_dsn_parameters_where_offered(server: Server):
+    r = run("send", "--server", "%s:%d" % server.address, "--tls", "none", "--from", "a@b.test", "--to", "x@y.test",
+            "--text", "t", "--notify", "SUCCESS,FAILURE", "--ret", "HDRS", "--envid", "id42", "--transcript")
+    assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+    out = r.stdout.decode()
+    assert " -> RCPT TO:<x@y.test> NOTIFY=SUCCESS,FAILURE" in out and "RET=HDRS ENVID=id42" in out
+    assert " -> BDAT" in out  # postern offers CHUNKING
+    assert run("send", "--from", "a@b.test", "--to", "x@y.test", "--notify", "SOMETIMES").returncode == 2
 
 
 def test_send_usage_errors():
