@@ -268,6 +268,18 @@ def test_send_passes_dsn_parameters_where_offered(server: Server):
     assert run("send", "--from", "a@b.test", "--to", "x@y.test", "--notify", "SOMETIMES").returncode == 2
 
 
+def test_send_utf8_addresses_use_smtputf8(server: Server):
+    r = run("send", "--server", "%s:%d" % server.address, "--tls", "none", "--from", "Jörg <jörg@bücher.example>",
+            "--to", "δοκιμή@παράδειγμα.example", "--subject", "utf-8 all the way", "--text", "γειά", "--transcript")
+    assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+    assert " -> MAIL FROM:<jörg@bücher.example>" in r.stdout.decode() and "SMTPUTF8" in r.stdout.decode()
+    raw = server.wait_for_files(1)[0].read_bytes()
+    assert b"with UTF8SMTP" in raw
+    # RFC 6532 headers are UTF-8: read them as text (message_from_bytes would leave surrogates).
+    m = email.message_from_string(body_of(raw).decode("utf-8"), policy=email.policy.default)
+    assert m["To"].addresses[0].addr_spec == "δοκιμή@παράδειγμα.example"
+
+
 def test_send_usage_errors():
     assert run("send", "--to", "x@y.test").returncode == 2
     r = run("send", "--from", "a@b.test", "--to", "x@y.test", "--header", "Bad Header\r\nInjected: 1", "--server", "127.0.0.1:1")
