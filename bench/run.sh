@@ -48,36 +48,10 @@ LOG="$OUT/run.log"
 
 # ---------------------------------------------------------------- processes, cleanup, helpers
 
-STARTED_PIDS=()      # plain processes (postern, smtp-sink)
-PF_MASTERS=()        # Postfix master pids (each the leader of its own session and process group)
-
-log() { printf '%s %s\n' "$(date +%T)" "$*" | tee -a "$LOG" >&2; }
-
-alive() { kill -0 "$1" 2>/dev/null; }
-
-stop_pid() {  # stop_pid PID: SIGTERM, wait up to 10 s, then SIGKILL
-    local pid=$1
-    alive "$pid" || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 100); do alive "$pid" || break; sleep 0.1; done
-    if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
-    wait "$pid" 2>/dev/null || true
-}
-
-group_pids() {  # pids whose process group is $1 (a Postfix master started with setsid)
-    ps -eo pid=,pgid= | awk -v g="$1" '$2 == g && $1 != g { print $1 }'
-}
-
-stop_postfix() {  # stop_postfix MASTER_PID: the master forwards SIGTERM to its children
-    local m=$1 p
-    if alive "$m"; then
-        kill -TERM "$m" 2>/dev/null || true
-        for _ in $(seq 100); do alive "$m" || break; sleep 0.1; done
-        if alive "$m"; then kill -KILL "$m" 2>/dev/null || true; fi
-    fi
-    for _ in $(seq 100); do [ -z "$(group_pids "$m")" ] && break; sleep 0.1; done
-    for p in $(group_pids "$m"); do kill -KILL "$p" 2>/dev/null || true; done
-}
+# STARTED_PIDS, PF_MASTERS, log, alive, stop_pid, group_pids and stop_postfix: shared with the
+# TLS benchmark and the testssl script.
+# shellcheck source=lib/common.sh
+source "$HERE/lib/common.sh"
 
 cleanup() {
     local rc=$? p

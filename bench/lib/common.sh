@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 # shellcheck shell=bash disable=SC2034
-# Shell functions shared by bench/testssl.sh and bench/tls_bench.sh (sourced, not run). They do
-# what bench/run.sh does inline (run.sh keeps its own copies): start servers on free loopback
-# ports, remember every pid started, and stop each by its pid (SIGTERM, then SIGKILL) at exit.
+# Shell functions shared by bench/run.sh, bench/testssl.sh and bench/tls_bench.sh (sourced, not
+# run): start servers on free loopback ports, remember every pid started, and stop each by its
+# pid (SIGTERM, then SIGKILL) at exit.
 #
 # The caller sets WORK (a scratch folder) and LOG (a file) before calling anything, then runs
 # `trap bench_cleanup EXIT` and `trap 'exit 130' INT TERM`.
