@@ -4,6 +4,7 @@
 #include "dns/cares_resolver.hpp"
 #include "dns/idna.hpp"
 #include "dns/mail_hosts.hpp"
+#include "message/address.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -129,6 +130,12 @@ std::string system_host_name() {
 }
 
 result<std::string> a_label(const std::string& domain) { return dns::to_a_label(domain); }
+
+bool valid_helo_name(const std::string& name) {
+    // RFC 5321 §4.1.1.1: Domain or address-literal, checked with the path parser.
+    auto p = message::parse_path("<x@" + name + ">", message::path_kind::forward, false);
+    return !name.empty() && p && p->consumed == name.size() + 4;
+}
 
 int usage_error(const char* command, const std::string& text) {
     std::fprintf(stderr, "postern %s: %s\n", command, text.c_str());

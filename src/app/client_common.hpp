@@ -47,6 +47,8 @@ boost::asio::awaitable<target_list> server_target(dns::resolver& r, std::string 
 
 /// The name to give in EHLO: this machine's host name (fully qualified when the system knows it).
 std::string system_host_name();
+/// An EHLO name: a domain (ASCII) or an address literal; nothing that could end the command.
+bool valid_helo_name(const std::string& name);
 /// A domain as an A-label (IDN), lower case.
 result<std::string> a_label(const std::string& domain);
 /// Prints "postern CMD: TEXT" on standard error; returns 2.

@@ -43,7 +43,8 @@ struct mx_flags {
 asio::awaitable<dns::mail_hosts> lookup(dns::resolver& r, std::string domain, std::mt19937_64& rng,
                                         std::chrono::milliseconds limit) {
     asio::steady_timer deadline(co_await asio::this_coro::executor, limit);
-    auto first = co_await (dns::find_mail_hosts(r, domain, rng) || deadline.async_wait(asio::use_awaitable));
+    auto find = dns::find_mail_hosts(r, domain, rng);  // made apart from the co_await: docs/coroutines.md
+    auto first = co_await (std::move(find) || deadline.async_wait(asio::use_awaitable));
     if (first.index() == 0) co_return std::get<0>(std::move(first));
     dns::mail_hosts late;
     late.domain = dns::to_a_label(domain).value_or(domain);

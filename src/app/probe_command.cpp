@@ -48,7 +48,8 @@ nlohmann::json report_json(const client::probe_report& r) {
                            {"connect_ms", s.connection.connect_time.count()},
                            {"banner", s.banner ? nlohmann::json(proto::reply_text(*s.banner)) : nlohmann::json(nullptr)},
                            {"extensions", s.extensions},
-                           {"starttls", std::any_of(s.extensions.begin(), s.extensions.end(), [](const std::string& e) { return e == "STARTTLS"; })},
+                           {"starttls", s.starttls_offered},
+                           {"starttls_reply", reply_json(s.starttls)},
                            {"tls", tls_json(s.connection.tls)},
                            {"mail", reply_json(s.mail)},
                            {"rcpt", reply_json(s.rcpt)},
@@ -128,6 +129,7 @@ boost::asio::awaitable<void> probe_main(dns::resolver* r, std::string server, st
 }
 
 int run_probe(const probe_flags& f) {
+    if (!f.helo.empty() && !valid_helo_name(f.helo)) return usage_error("probe", "--helo must be a domain or an address literal");
     const auto at = f.target.rfind('@');
     client::probe_options o;
     o.address = at == std::string::npos ? std::string{} : f.target;
@@ -151,7 +153,7 @@ int run_probe(const probe_flags& f) {
     if (!o.address.empty()) o.address = f.target.substr(0, at) + "@" + *domain;
     client::probe_report report;
     rt.run(probe_main(&rt.resolver(), f.server, f.port, o, &report));
-    if (f.json) std::printf("%s\n", report_json(report).dump(2).c_str());
+    if (f.json) std::printf("%s\n", report_json(report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     else print_human(report, f.transcript);
     return exit_code_for(report.result);
 }

@@ -158,14 +158,14 @@ void classify(rcpt_result& r, const proto::transaction_result& tx, std::size_t i
         return;
     }
     const std::optional<proto::reply> rcpt = i < tx.rcpts.size() ? tx.rcpts[i] : std::nullopt;
-    if (tx.mail && !tx.mail->positive()) r.reply = tx.mail;
-    else if (rcpt && !rcpt->positive()) r.reply = rcpt;
+    if (tx.mail && !tx.mail->completed()) r.reply = tx.mail;
+    else if (rcpt && !rcpt->completed()) r.reply = rcpt;
     else if (rcpt) r.reply = tx.data;
     if (!r.reply) {
         r.error = failure_text.empty() ? "no reply from the server" : failure_text;
         return;
     }
-    r.status = r.reply->positive() ? "sent" : r.reply->transient() ? "deferred" : "refused";
+    r.status = r.reply->completed() ? "sent" : r.reply->transient() ? "deferred" : "refused";
 }
 
 // One session to one target for `rcpts`; fills `results` from the server's replies. Returns
@@ -175,10 +175,8 @@ boost::asio::awaitable<bool> try_target(delivery* d, client::probe_target t, std
     proto::client_config cfg;
     cfg.helo_name = f.helo.empty() ? system_host_name() : f.helo;
     cfg.tls = tls_mode(f.tls);
-    auto session = f.user.empty() ? std::make_unique<proto::client_session>(cfg)
-                                  : std::make_unique<proto::client_session>(
-                                        cfg, auth::choose_client_mechanism(f.user, d->password, f.auth_method));
-    session->set_tracer([d](bool in, std::string_view l) { d->transcript.push_back((in ? "<-  " : " -> ") + std::string(l)); });
+    // A password goes only inside TLS unless the user said --tls none (then only SCRAM or CRAM-MD5).
+    if (!f.user.empty() && cfg.tls == proto::client_tls::opportunistic) cfg.tls = proto::client_tls::required;
     proto::outgoing_message m;
     m.reverse_path = parse_mail_address(f.from).address;
     m.params.size = d->msg->size;
@@ -187,20 +185,25 @@ boost::asio::awaitable<bool> try_target(delivery* d, client::probe_target t, std
     for (auto* r : results) m.recipients.push_back({r->address, d->rcpt_params});
     m.params.ret = f.ret == "FULL" ? proto::dsn_ret::full : f.ret == "HDRS" ? proto::dsn_ret::hdrs : proto::dsn_ret::unspecified;
     if (!f.envid.empty()) m.params.envid = f.envid;
-    session->add(m);
     client::session_options o;
     o.tls.verify = !f.insecure;
     if (!f.ca.empty()) o.tls.ca_file = f.ca;
     o.tls.server_name = t.host;
     o.connect_timeout = std::chrono::milliseconds(static_cast<long long>(f.timeout * 1000));
-    std::unique_ptr<client::body_source> body;
-    if (!f.eml.empty()) {
-        auto fb = client::file_body::open(f.eml);
-        if (fb) body = std::move(*fb);
-    }
-    if (!body) body = std::make_unique<client::memory_body>(d->msg->data);
+    std::unique_ptr<proto::client_session> session;
     client::connect_report rep;
-    for (const auto& addr : t.addresses) {
+    for (const auto& addr : t.addresses) {  // a fresh session per address: a failed one stays failed
+        session = f.user.empty() ? std::make_unique<proto::client_session>(cfg)
+                                 : std::make_unique<proto::client_session>(
+                                       cfg, auth::choose_client_mechanism(f.user, d->password, f.auth_method));
+        session->set_tracer([d](bool in, std::string_view l) { d->transcript.push_back((in ? "<-  " : " -> ") + std::string(l)); });
+        session->add(m);
+        std::unique_ptr<client::body_source> body;
+        if (!f.eml.empty()) {
+            auto fb = client::file_body::open(f.eml);
+            if (fb) body = std::move(*fb);
+        }
+        if (!body) body = std::make_unique<client::memory_body>(d->msg->data);
         d->transcript.push_back("=== Trying " + t.host + " [" + addr.to_string() + "]:" + std::to_string(t.port));
         const boost::asio::ip::tcp::endpoint to(addr, t.port);
         std::vector<client::body_source*> bodies{body.get()};
@@ -209,16 +212,20 @@ boost::asio::awaitable<bool> try_target(delivery* d, client::probe_target t, std
         if (rep.connected) break;
     }
     const std::string where = t.host + ":" + std::to_string(t.port);
+    if (!session || !rep.connected) {
+        const std::string why = rep.error.empty() ? (t.dns_error.empty() ? "no address" : t.dns_error) : rep.error;
+        for (auto* r : results) r->error = where + ": " + why;
+        co_return false;  // the next MX host
+    }
     const auto& res = session->result();
-    if (!rep.connected || (res.failure && *res.failure != proto::client_failure::auth && res.transactions.empty())) {
-        std::string why = !rep.connected ? (rep.error.empty() ? t.dns_error : rep.error) : res.failure_text;
+    if (res.transactions.empty()) {
+        // Refused before MAIL (a 421 or 4xx greeting, a timeout, TLS, AUTH): the next MX may do
+        // better, except for our own problems (AUTH, a certificate we do not trust).
+        std::string why = res.failure_text.empty() ? "the session ended before MAIL" : res.failure_text;
         if (why.starts_with("certificate not trusted")) why += " (--ca FILE trusts it; --insecure skips the check)";
         for (auto* r : results) r->error = where + ": " + why;
-        co_return !rep.connected || (res.greeting && res.greeting->transient()) ? false : true;
-    }
-    if (res.failure == proto::client_failure::auth || res.transactions.empty()) {
-        for (auto* r : results) r->error = where + ": " + res.failure_text;
-        co_return true;
+        const bool ours = res.failure == proto::client_failure::auth || res.failure == proto::client_failure::tls;
+        co_return ours;
     }
     const auto& tx = res.transactions.front();
     bool any_temporary = false;
@@ -285,6 +292,7 @@ int run_send(const send_flags& f) {
     if (f.tls != "none" && f.tls != "starttls" && f.tls != "implicit" && f.tls != "required")
         return usage_error("send", "--tls must be none, starttls, required or implicit");
     if (!f.user.empty() && !f.password_stdin) return usage_error("send", "--user needs --password-stdin");
+    if (!f.helo.empty() && !valid_helo_name(f.helo)) return usage_error("send", "--helo must be a domain or an address literal");
     delivery d{&f, nullptr, {}, {}, {}};
     if (!f.notify.empty()) {
         proto::dsn_notify n;
@@ -325,7 +333,7 @@ int run_send(const send_flags& f) {
     if (f.transcript)
         for (const auto& l : d.transcript) std::fprintf(f.json ? stderr : stdout, "%s\n", l.c_str());
     if (f.json) {
-        std::printf("%s\n", results_json(*msg, results, ok).dump(2).c_str());
+        std::printf("%s\n", results_json(*msg, results, ok).dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     } else {
         for (const auto& r : results)
             std::printf("%-8s %s%s%s\n", r.status.c_str(), r.address.c_str(),

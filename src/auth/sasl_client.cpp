@@ -65,8 +65,10 @@ public:
         // server-final-message: "v=ServerSignature"; the server proves it knew the secret too.
         auto v = attribute(challenge, 'v');
         if (!v || !crypto::equal(*v, crypto::base64_encode(server_signature_))) return std::nullopt;
+        verified_ = true;
         return std::string{};
     }
+    bool complete() const override { return verified_; }
 
 private:
     std::optional<std::string> client_final(std::string_view server_first) {
@@ -96,6 +98,7 @@ private:
     std::function<std::string(std::size_t)> random_;
     std::string nonce_, first_bare_, server_signature_;
     int step_ = 0;
+    bool verified_ = false;
 };
 
 bool offers(const std::vector<std::string>& offered, std::string_view m) {
@@ -120,7 +123,8 @@ proto::sasl_chooser choose_client_mechanism(std::string user, std::string passwo
         static constexpr std::array<std::string_view, 2> in_clear{"SCRAM-SHA-256", "CRAM-MD5"};
         std::string pick;
         if (!forced.empty()) {
-            if (offers(offered, forced)) pick = forced;
+            const bool sends_password = forced == "PLAIN" || forced == "LOGIN";
+            if (offers(offered, forced) && (tls || !sends_password)) pick = forced;
         } else {
             for (auto m : tls ? std::span<const std::string_view>(in_tls) : std::span<const std::string_view>(in_clear))
                 if (offers(offered, m)) {
@@ -135,6 +139,7 @@ proto::sasl_chooser choose_client_mechanism(std::string user, std::string passwo
         std::string list;
         for (const auto& m : offered) list += (list.empty() ? "" : " ") + m;
         if (offered.empty()) why = "the server offers no AUTH" + std::string(tls ? "" : " (not in clear text, at least)");
+        else if (!forced.empty() && offers(offered, forced)) why = "refusing to send the password in clear text with AUTH " + forced;
         else if (!forced.empty()) why = "the server does not offer AUTH " + forced + " (it offers " + list + ")";
         else if (!tls) why = "refusing to send the password in clear text: the server offers only " + list + " without TLS";
         else why = "no mechanism in common (the server offers " + list + ")";

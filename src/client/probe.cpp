@@ -3,6 +3,8 @@
 
 #include "proto/reply_parser.hpp"
 
+#include <algorithm>
+
 namespace postern::client {
 namespace {
 
@@ -19,6 +21,8 @@ proto::outgoing_message probe_message(const probe_options& o, const std::string&
     m.reverse_path = o.from;
     m.has_body = false;
     m.recipients.push_back({rcpt, {}});
+    // RFC 6531: a UTF-8 address travels only with SMTPUTF8 (refused locally when not offered).
+    m.params.smtputf8 = std::any_of(rcpt.begin(), rcpt.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
     if (!o.random_local.empty()) m.recipients.push_back({o.random_local + "@" + o.domain, {}});
     return m;
 }
@@ -45,11 +49,14 @@ asio::awaitable<probe_server_report> probe_one(const probe_target& t, const prob
         const auto& res = s.result();
         r.banner = res.greeting;
         r.extensions = res.caps.lines;
+        r.starttls_offered = res.starttls_offered;
+        r.starttls = res.starttls;
         if (!res.transactions.empty()) {
             const auto& tx = res.transactions.front();
             r.mail = tx.mail;
             r.rcpt = tx.rcpts.empty() ? std::nullopt : tx.rcpts[0];
             if (tx.rcpts.size() > 1) r.catch_all_rcpt = tx.rcpts[1];
+            if (tx.refused) r.error = tx.refused_why;
         }
         r.error = res.failure ? std::string(proto::failure_name(*res.failure)) + ": " + res.failure_text : std::string{};
         if (r.connection.connected) break;
@@ -70,15 +77,15 @@ std::string_view verdict_name(verdict v) {
 }
 
 std::optional<decision> decide(const probe_server_report& s, const std::string& address) {
-    if (s.mail && !s.mail->positive()) {
+    if (s.mail && !s.mail->completed()) {
         if (s.mail->transient()) return std::nullopt;
         return decision{verdict::unknown, "the server refused the sender: " + proto::reply_text(*s.mail), std::nullopt};
     }
     if (!s.rcpt || s.rcpt->transient()) return std::nullopt;
     std::optional<bool> catch_all;
-    if (s.catch_all_rcpt && !s.catch_all_rcpt->transient()) catch_all = s.catch_all_rcpt->positive();
+    if (s.catch_all_rcpt && !s.catch_all_rcpt->transient()) catch_all = s.catch_all_rcpt->completed();
     const std::string text = proto::reply_text(*s.rcpt);
-    if (s.rcpt->positive()) {
+    if (s.rcpt->completed()) {
         if (catch_all == true)
             return decision{verdict::risky, "the server accepts any address at the domain (catch-all): " + text, catch_all};
         return decision{verdict::deliverable, "the server accepts " + address + ": " + text, catch_all};

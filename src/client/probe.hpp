@@ -42,7 +42,9 @@ struct probe_server_report {
     std::optional<std::uint16_t> preference;
     connect_report connection;
     std::optional<proto::reply> banner;
-    std::vector<std::string> extensions;
+    std::vector<std::string> extensions;   ///< from the last EHLO (inside TLS when TLS was started)
+    bool starttls_offered = false;          ///< the clear-text EHLO listed STARTTLS
+    std::optional<proto::reply> starttls;  ///< the reply to STARTTLS
     std::optional<proto::reply> mail, rcpt, catch_all_rcpt;
     std::string error;                  ///< connection, TLS or protocol failure, or the DNS error
     std::vector<std::string> transcript;  ///< "<-  ..." and " -> ..." lines, AUTH masked

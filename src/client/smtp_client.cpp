@@ -172,18 +172,27 @@ asio::awaitable<connect_report> run_session(tcp::endpoint to, session_options o,
     s.start(implicit);
     std::vector<char> buf(64 * 1024);
     std::size_t body_index = 0;
+    // One deadline per reply awaited, not per read: a server trickling a byte at a time does
+    // not get a fresh timeout for each byte.
+    std::optional<clock::time_point> deadline;
+    std::uint64_t replies_seen = s.replies_seen();
     for (bool running = true; running;) {
         const auto limit = wait_for(o, std::chrono::duration_cast<std::chrono::milliseconds>(s.timeout()));
         switch (s.next_action()) {
         case proto::client_action::write: {
             const std::string out = s.take_output();
+            deadline.reset();
             auto r = co_await write(c, asio::buffer(out), limit);
             if (!r) s.fail(proto::client_failure::timeout, "timed out sending to the server");
             else if (auto [ec, n] = *r; ec) s.fail(proto::client_failure::lost, "connection lost: " + ec.message());
             break;
         }
         case proto::client_action::read: {
-            auto r = co_await read(c, asio::buffer(buf), limit);
+            if (!deadline || s.replies_seen() != replies_seen) deadline = clock::now() + limit;
+            replies_seen = s.replies_seen();
+            const auto left = std::max(std::chrono::milliseconds(0),
+                                       std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - clock::now()));
+            auto r = co_await read(c, asio::buffer(buf), left);
             if (!r) s.fail(proto::client_failure::timeout, "no reply within " + std::to_string(limit.count() / 1000) + " s");
             else if (auto [ec, n] = *r; ec) s.fail(proto::client_failure::lost, "connection closed by the server: " + ec.message());
             else s.receive(std::span<const char>(buf.data(), n));
@@ -196,8 +205,12 @@ asio::awaitable<connect_report> run_session(tcp::endpoint to, session_options o,
             } else {
                 s.tls_started();
             }
+            deadline.reset();
             break;
-        case proto::client_action::send_body: feed_body(s, bodies, body_index, buf); break;
+        case proto::client_action::send_body:
+            feed_body(s, bodies, body_index, buf);
+            deadline.reset();
+            break;
         case proto::client_action::done:
         case proto::client_action::failed: running = false; break;
         }

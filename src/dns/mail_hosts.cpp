@@ -122,7 +122,10 @@ asio::awaitable<mail_hosts> find_mail_hosts(resolver& r, std::string domain, std
     }
     out.domain = std::move(*name);
     auto mx = co_await async_mx(r, out.domain);
-    if (mx.status == status::no_records) co_return co_await implicit_mx(r, std::move(out));
+    if (mx.status == status::no_records) {
+        auto implicit = implicit_mx(r, std::move(out));  // made apart from the co_await: docs/coroutines.md
+        co_return co_await std::move(implicit);
+    }
     if (!mx.ok()) {
         out.status = mx.status;
         out.detail = std::move(mx.detail);

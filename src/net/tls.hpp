@@ -43,8 +43,8 @@ const std::error_category& openssl_category();
 /// the key (an encrypted key is an error, never a prompt) and checks that they match.
 result<std::shared_ptr<ssl::context>> make_server_context(const tls_files& files);
 
-/// A client context, TLS 1.2 or newer. `verify`: the peer's chain must verify against `ca_file`,
-/// or against the system's trust store when no file is given; call set_server_name() on each
+/// A client context, TLS 1.2 or newer. `verify`: the peer's chain must verify against the
+/// system's trust store or against `ca_file` (added to it); call set_server_name() on each
 /// connection for the host name check. Without `verify` any certificate is accepted
 /// (opportunistic STARTTLS, RFC 7435).
 result<std::shared_ptr<ssl::context>> make_client_context(bool verify,

@@ -125,8 +125,9 @@ result<std::shared_ptr<ssl::context>> make_client_context(bool verify,
     SSL_CTX_set_default_passwd_cb(ctx.get(), no_passphrase);
     if (verify) {
         SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
-        int ok = ca_file ? SSL_CTX_load_verify_file(ctx.get(), ca_file->c_str())
-                         : SSL_CTX_set_default_verify_paths(ctx.get());
+        // The system's trust store, and the file on top of it (a test server's own certificate).
+        int ok = SSL_CTX_set_default_verify_paths(ctx.get());
+        if (ok == 1 && ca_file) ok = SSL_CTX_load_verify_file(ctx.get(), ca_file->c_str());
         if (ok != 1) return fail(detail::take_openssl_error());
     } else {
         SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);

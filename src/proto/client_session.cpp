@@ -90,6 +90,8 @@ std::chrono::seconds client_session::timeout() const {
 
 void client_session::fail(client_failure why, std::string text) {
     if (ended_ || failed_) return;
+    // Waiting for the reply to a polite QUIT: the failure that made us quit is the one to tell.
+    if (result_.failure) return finish(*result_.failure, result_.failure_text);
     finish(why, std::move(text));
 }
 
@@ -119,11 +121,13 @@ void client_session::receive(std::span<const char> bytes) {
     while (!ended_ && !failed_ && !tls_wanted_) {
         auto r = parser_.next();
         if (!r) break;
+        ++replies_seen_;
+        const bool auth_challenge = !pending_.empty() && pending_.front().what == expect::auth && r->code == 334;
         if (trace_)
             for (std::size_t i = 0; i < r->lines.size(); ++i) {
                 std::string line = std::to_string(r->code) + (i + 1 < r->lines.size() ? "-" : " ");
                 if (r->esc) line += r->esc->to_string() + " ";
-                trace_(true, line + (last_read_ == expect::auth && r->code == 334 ? std::string("****") : r->lines[i]));
+                trace_(true, line + (auth_challenge ? std::string("****") : r->lines[i]));
             }
         if (pending_.empty()) return finish(client_failure::protocol, "reply without a command: " + reply_text(*r));
         handle(*r);
@@ -137,6 +141,8 @@ void client_session::handle(const reply& r) {
     last_read_ = p.what;
     // RFC 5321 §3.8: 421 closes the session whatever it answers (a QUIT is pointless).
     if (r.code == 421 && p.what != expect::quit) {
+        if (p.what == expect::greeting) result_.greeting = r;
+        if (p.what == expect::ehlo || p.what == expect::helo) result_.hello = r;
         if (msg_) {  // keep it with the message it answered
             auto& tx = current();
             if (p.what == expect::mail) tx.mail = r;
@@ -203,6 +209,7 @@ void client_session::on_hello(const reply& r, bool extended) {
 
 void client_session::after_hello() {
     const bool offered = result_.caps.has("STARTTLS");
+    if (!result_.tls) result_.starttls_offered = offered;
     if (!result_.tls && (cfg_.tls == client_tls::opportunistic || cfg_.tls == client_tls::required)) {
         if (offered) return send_line("STARTTLS", expect::starttls);
         if (cfg_.tls == client_tls::required) {
@@ -280,6 +287,12 @@ void client_session::on_auth(const reply& r) {
         send_line("QUIT", expect::quit);
         result_.failure = client_failure::auth;
         result_.failure_text = "AUTH " + auth_->name() + " failed: " + reply_text(r);
+        return;
+    }
+    if (!auth_->complete()) {  // a 235 before the server proved itself (SCRAM): not believed
+        send_line("QUIT", expect::quit);
+        result_.failure = client_failure::auth;
+        result_.failure_text = "AUTH " + auth_->name() + ": the server said 235 without proving it knows the password";
         return;
     }
     result_.authenticated = true;

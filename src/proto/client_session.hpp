@@ -64,6 +64,9 @@ public:
     virtual std::optional<std::string> initial_response() = 0;
     /// The answer to a (decoded) 334 challenge; nullopt cancels ("*").
     virtual std::optional<std::string> respond(std::string_view challenge) = 0;
+    /// Whether a 235 now is believable: SCRAM only once the server has proved it knows the
+    /// password (its signature checked); a 235 before that is a failure.
+    virtual bool complete() const { return true; }
 };
 std::unique_ptr<sasl_client> make_plain_client(std::string user, std::string password);
 std::unique_ptr<sasl_client> make_login_client(std::string user, std::string password);
@@ -113,6 +116,7 @@ struct client_result {
     std::optional<reply> greeting, hello, starttls, auth;
     capabilities caps;
     bool tls = false;
+    bool starttls_offered = false;  ///< the clear-text EHLO listed STARTTLS
     bool authenticated = false;
     std::vector<transaction_result> transactions;
     std::optional<client_failure> failure;
@@ -148,6 +152,8 @@ public:
     std::chrono::seconds timeout() const;
     const client_result& result() const noexcept { return result_; }
     const client_config& config() const noexcept { return cfg_; }
+    /// Counts the replies read so far: the driver starts a new deadline when it changes.
+    std::uint64_t replies_seen() const noexcept { return replies_seen_; }
     /// Lines in (from the server, true) and out, without CRLF; AUTH payloads masked.
     void set_tracer(std::function<void(bool in, std::string_view line)> t) { trace_ = std::move(t); }
 
@@ -194,6 +200,7 @@ private:
     bool ended_ = false, failed_ = false, stuff_at_line_start_ = true;
     char last_octets_[2] = {'\r', '\n'};
     std::uint64_t body_octets_ = 0;
+    std::uint64_t replies_seen_ = 0;
     expect last_read_ = expect::greeting;
 };
 

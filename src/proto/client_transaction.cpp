@@ -27,7 +27,7 @@ bool pipelined(const client_config& cfg, const capabilities& caps) { return cfg.
 
 bool client_session::any_rcpt_accepted() const {
     const auto& r = result_.transactions.back().rcpts;
-    return std::any_of(r.begin(), r.end(), [](const auto& x) { return x && x->positive(); });
+    return std::any_of(r.begin(), r.end(), [](const auto& x) { return x && x->completed(); });
 }
 
 std::optional<std::string> client_session::unsupported_by_server(const outgoing_message& m) const {
@@ -109,17 +109,23 @@ void client_session::on_transaction_reply(const pending_reply& p, const reply& r
     switch (p.what) {
     case expect::mail:
         tx.mail = r;
-        if (!pipe) return r.positive() ? send_line(rcpt_command(msg_->recipients[0]), expect::rcpt, 0) : after_envelope();
+        if (!pipe) return r.completed() ? send_line(rcpt_command(msg_->recipients[0]), expect::rcpt, 0) : after_envelope();
         return;
     case expect::rcpt:
         tx.rcpts[p.index] = r;
-        if (!pipe && p.index + 1 < msg_->recipients.size())
-            return send_line(rcpt_command(msg_->recipients[p.index + 1]), expect::rcpt, p.index + 1);
-        if (!pipe || !data_sent_) return after_envelope();
+        if (p.index + 1 < msg_->recipients.size()) {  // more RCPT replies to come
+            if (!pipe) send_line(rcpt_command(msg_->recipients[p.index + 1]), expect::rcpt, p.index + 1);
+            return;
+        }
+        if (!data_sent_) return after_envelope();  // pipelined with DATA: its reply decides
         return;
     case expect::data:
+        if (r.completed()) {  // 2xx to DATA: no body was sent, so nothing was delivered
+            tx.data = reply{554, enhanced_code{5, 5, 0}, {"the server answered DATA with " + reply_text(r) + " instead of 354"}};
+            return finish(client_failure::protocol, "the server answered DATA with " + reply_text(r));
+        }
         if (r.code != 354) tx.data = r;
-        if (r.code == 354 && (!tx.mail || !tx.mail->positive() || !any_rcpt_accepted())) {
+        if (r.code == 354 && (!tx.mail || !tx.mail->completed() || !any_rcpt_accepted())) {
             // A 354 with no valid recipient (a server bug): end the empty message at once.
             out_ += ".\r\n";
             pending_.push_back({expect::body_end});
@@ -134,9 +140,9 @@ void client_session::on_transaction_reply(const pending_reply& p, const reply& r
         if (!tx.data) tx.data = r;
         return finish_transaction(true);
     case expect::bdat:
-        if (!r.positive() || p.index == last_chunk) {
+        if (!r.completed() || p.index == last_chunk) {
             tx.data = r;
-            return finish_transaction(p.index == last_chunk);
+            return finish_transaction(p.index == last_chunk && r.completed());
         }
         in_body_ = true;
         return;
@@ -148,7 +154,7 @@ void client_session::on_transaction_reply(const pending_reply& p, const reply& r
 // The replies to MAIL and every RCPT are in (and, pipelined, the one to DATA is still to come).
 void client_session::after_envelope() {
     const auto& tx = current();
-    const bool ok = tx.mail && tx.mail->positive() && any_rcpt_accepted();
+    const bool ok = tx.mail && tx.mail->completed() && any_rcpt_accepted();
     if (data_sent_) return;  // pipelined: the DATA reply decides (on_transaction_reply)
     if (!ok || !msg_->has_body) return finish_transaction(false);
     if (body_chunked_) {
@@ -162,6 +168,8 @@ void client_session::after_envelope() {
 void client_session::finish_transaction(bool completed) {
     in_body_ = false;
     body_octets_ = 0;
+    last_octets_[0] = '\r';
+    last_octets_[1] = '\n';
     stuff_at_line_start_ = true;
     msg_.reset();
     // A message that got its final reply leaves the server reset (RFC 5321 §4.1.1.4); anything

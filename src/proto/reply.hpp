@@ -21,6 +21,7 @@ struct reply {
     std::vector<std::string> lines;           // each without CRLF; written as "250-..." then "250 ..."
 
     bool positive() const { return code / 100 == 2 || code / 100 == 3; }
+    bool completed() const { return code / 100 == 2; }  ///< 2xx: what a client waits for after MAIL, RCPT, the data
     bool transient() const { return code / 100 == 4; }
     bool permanent() const { return code / 100 == 5; }
     std::string_view first_line() const { return lines.empty() ? std::string_view{} : std::string_view{lines.front()}; }

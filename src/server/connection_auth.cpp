@@ -69,7 +69,8 @@ asio::awaitable<void> connection::authenticate(const proto::event& ev) {
     busy_ = false;
     const bool failed = step.status == auth::sasl_status::failure || step.status == auth::sasl_status::malformed;
     const std::size_t failures = svc->finish(info_.peer_address, failed, std::chrono::steady_clock::now());
-    co_await finish_auth(std::move(step), failures);
+    auto finish = finish_auth(std::move(step), failures);  // made apart from the co_await: docs/coroutines.md
+    co_await std::move(finish);
 }
 
 asio::awaitable<void> connection::finish_auth(auth::sasl_step step, std::size_t failures) {

@@ -28,7 +28,9 @@ TEST(sasl_client, scram_sha256_rfc7677_example) {
     EXPECT_EQ(c->initial_response(), "n,,n=user,r=rOprNGfwEbeRWgbNEkqO");
     EXPECT_EQ(c->respond("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"),
               "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=");
+    EXPECT_FALSE(c->complete());  // not before the server's signature
     EXPECT_EQ(c->respond("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="), "");
+    EXPECT_TRUE(c->complete());
 }
 
 TEST(sasl_client, scram_refuses_a_server_that_does_not_know_the_secret) {
@@ -82,6 +84,8 @@ TEST(sasl_client, choice_of_mechanism) {
     EXPECT_NE(why.find("clear text"), std::string::npos);
     EXPECT_EQ(choose_client_mechanism("u", "p", "CRAM-MD5")({"PLAIN", "CRAM-MD5"}, true, why)->name(), "CRAM-MD5");
     EXPECT_EQ(choose_client_mechanism("u", "p", "CRAM-MD5")({"PLAIN"}, true, why), nullptr);
+    EXPECT_EQ(choose_client_mechanism("u", "p", "PLAIN")({"PLAIN"}, false, why), nullptr);  // forced, still not in clear
+    EXPECT_NE(why.find("clear text"), std::string::npos);
 }
 
 }  // namespace

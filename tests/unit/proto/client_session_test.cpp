@@ -289,6 +289,80 @@ TEST(client_session, body_endings_and_timeouts) {
     EXPECT_EQ(h.run(), ".\r\n");
 }
 
+TEST(client_session, pipelined_probe_waits_for_every_rcpt_reply) {
+    harness h(no_tls());
+    h.c.add(msg({"x@y.example", "random@y.example"}, false));
+    h.start();
+    h.server("220 mx\r\n");
+    EXPECT_EQ(h.server(ehlo_plain), "MAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nRCPT TO:<random@y.example>\r\n");
+    EXPECT_EQ(h.server("250 OK\r\n250 OK\r\n"), "");  // one RCPT reply still to come
+    EXPECT_EQ(h.server("550 5.1.1 no\r\n"), "RSET\r\n");
+    EXPECT_EQ(h.server("250 OK\r\n"), "QUIT\r\n");
+}
+
+TEST(client_session, chunking_with_the_first_recipient_refused) {
+    harness h(no_tls());
+    h.c.add(msg({"bad@y.example", "good@y.example"}));
+    h.start();
+    h.server("220 mx\r\n");
+    h.server("250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n");
+    EXPECT_EQ(h.server("250 OK\r\n550 5.1.1 no\r\n"), "");
+    EXPECT_EQ(h.last, client_action::read);  // not the body yet
+    h.server("250 OK\r\n");
+    ASSERT_EQ(h.last, client_action::send_body);
+    h.c.body(std::span<const char>(std::string_view("x\r\n")));
+    EXPECT_EQ(h.run(), "BDAT 3\r\nx\r\n");
+    h.server("250 OK\r\n");
+    h.c.end_body();
+    EXPECT_EQ(h.run(), "BDAT 0 LAST\r\n");
+    EXPECT_EQ(h.server("250 2.0.0 queued\r\n"), "QUIT\r\n");
+    EXPECT_EQ(h.c.result().transactions[0].data->code, 250);
+}
+
+// A mechanism that has not finished (SCRAM before the server's signature) cannot be "successful".
+struct unfinished_client final : sasl_client {
+    std::string name() const override { return "SCRAM-SHA-256"; }
+    std::optional<std::string> initial_response() override { return std::string("n,,n=u,r=abc"); }
+    std::optional<std::string> respond(std::string_view) override { return std::string("c=biws"); }
+    bool complete() const override { return false; }
+};
+
+TEST(client_session, a_235_before_the_mechanism_is_complete_is_a_failure) {
+    harness h(no_tls(), std::make_unique<unfinished_client>());
+    h.c.add(msg({"x@y.example"}));
+    h.start(true);
+    h.server("220 mx\r\n");
+    h.server("250-mx\r\n250 AUTH SCRAM-SHA-256\r\n");
+    EXPECT_EQ(h.server("235 2.7.0 OK\r\n"), "QUIT\r\n");
+    EXPECT_EQ(*h.c.result().failure, client_failure::auth);
+    EXPECT_FALSE(h.c.result().authenticated);
+}
+
+TEST(client_session, a_421_greeting_is_kept_and_a_hang_up_after_quit_keeps_the_reason) {
+    harness h(no_tls());
+    h.start();
+    h.server("421 4.3.2 busy\r\n");
+    ASSERT_TRUE(h.c.result().greeting);
+    EXPECT_EQ(h.c.result().greeting->code, 421);
+    harness g(no_tls());
+    g.start();
+    EXPECT_EQ(g.server("554 5.7.1 You are blocked\r\n"), "QUIT\r\n");
+    g.c.fail(client_failure::lost, "connection closed by the server");
+    EXPECT_EQ(*g.c.result().failure, client_failure::rejected);
+    EXPECT_NE(g.c.result().failure_text.find("blocked"), std::string::npos);
+}
+
+TEST(client_session, a_2xx_to_data_delivers_nothing) {
+    harness h(no_tls());
+    h.c.add(msg({"x@y.example"}));
+    h.start();
+    h.server("220 mx\r\n");
+    h.server(ehlo_plain);
+    h.server("250 OK\r\n250 OK\r\n250 OK\r\n");
+    EXPECT_EQ(h.last, client_action::failed);
+    EXPECT_NE(h.c.result().transactions[0].data->code, 250);
+}
+
 TEST(reply_parser, multiline_enhanced_codes_and_errors) {
     reply_parser p;
     p.feed(std::string_view("250-first\r\n250-5.1.1 not an esc for 2xx\r\n250 2.1.0 last\r\n550 5.1.1 User\r\n"));
