@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -82,15 +83,26 @@ result<outgoing> prepare(const send_flags& f, std::string& error) {
     for (const auto& a : f.bcc) spec.bcc.push_back(parse_mail_address(a));
     outgoing out;
     if (!f.eml.empty()) {
-        auto data = read_whole(f.eml);
-        if (!data) {
-            error = "cannot read " + f.eml + ": " + data.error().message();
-            return fail(data.error());
+        // Streamed, never held whole: one pass now for the SIZE estimate and the 8-bit check
+        // (with bare LFs counted as the CRLFs they become), the file again when sending.
+        auto file = client::file_body::open(f.eml);
+        if (!file) {
+            error = "cannot read " + f.eml + ": " + file.error().message();
+            return fail(file.error());
+        }
+        client::crlf_body body(std::move(*file));
+        std::array<char, 64 * 1024> chunk;
+        for (;;) {
+            auto n = body.read(std::span<char>(chunk.data(), chunk.size()));
+            if (!n) {
+                error = "cannot read " + f.eml + ": " + n.error().message();
+                return fail(n.error());
+            }
+            if (*n == 0) break;
+            out.size += *n;
+            out.eight_bit = out.eight_bit || non_ascii(std::string_view(chunk.data(), *n));
         }
         out.recipients = message::envelope_recipients(spec);
-        out.size = data->size();
-        out.eight_bit = non_ascii(*data);
-        out.data = std::move(*data);
     } else {
         spec.subject = f.subject;
         if (!f.text.empty() || f.html.empty()) spec.text = f.text;
@@ -201,7 +213,7 @@ boost::asio::awaitable<bool> try_target(delivery* d, client::probe_target t, std
         std::unique_ptr<client::body_source> body;
         if (!f.eml.empty()) {
             auto fb = client::file_body::open(f.eml);
-            if (fb) body = std::move(*fb);
+            if (fb) body = std::make_unique<client::crlf_body>(std::move(*fb));
         }
         if (!body) body = std::make_unique<client::memory_body>(d->msg->data);
         d->transcript.push_back("=== Trying " + t.host + " [" + addr.to_string() + "]:" + std::to_string(t.port));

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <vector>
 
@@ -130,6 +131,25 @@ result<std::size_t> memory_body::read(std::span<char> buf) {
     std::copy_n(data_.data() + pos_, n, buf.data());
     pos_ += n;
     return n;
+}
+
+result<std::size_t> crlf_body::read(std::span<char> buf) {
+    if (buf.empty()) return std::size_t{0};
+    while (pending_.empty()) {
+        std::array<char, 16 * 1024> in;
+        auto n = inner_->read(std::span<char>(in.data(), std::min(in.size(), buf.size())));
+        if (!n) return n;
+        if (*n == 0) return std::size_t{0};
+        for (std::size_t i = 0; i < *n; ++i) {
+            if (in[i] == '\n' && last_ != '\r') pending_ += '\r';
+            pending_ += in[i];
+            last_ = in[i];
+        }
+    }
+    const std::size_t k = std::min(buf.size(), pending_.size());
+    std::copy_n(pending_.data(), k, buf.data());
+    pending_.erase(0, k);
+    return k;
 }
 
 result<std::unique_ptr<file_body>> file_body::open(const std::filesystem::path& file) {

@@ -59,6 +59,20 @@ private:
     int fd_;
 };
 
+/// Another body with every bare LF (not after a CR) turned into CRLF, as RFC 5321 §2.3.8 wants
+/// on the wire: a message file written with Unix line endings. Streams; nothing is held but the
+/// last octet seen.
+class crlf_body final : public body_source {
+public:
+    explicit crlf_body(std::unique_ptr<body_source> inner) : inner_(std::move(inner)) {}
+    result<std::size_t> read(std::span<char> buf) override;
+
+private:
+    std::unique_ptr<body_source> inner_;
+    std::string pending_;  // converted octets that did not fit the caller's buffer
+    char last_ = '\n';
+};
+
 struct tls_settings {
     /// A certificate that does not verify (chain or name) ends the session (client_failure::tls).
     /// false: accept it, report it (probes; opportunistic STARTTLS, RFC 7435).

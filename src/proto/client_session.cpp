@@ -127,7 +127,10 @@ void client_session::receive(std::span<const char> bytes) {
             for (std::size_t i = 0; i < r->lines.size(); ++i) {
                 std::string line = std::to_string(r->code) + (i + 1 < r->lines.size() ? "-" : " ");
                 if (r->esc) line += r->esc->to_string() + " ";
-                trace_(true, line + (auth_challenge ? std::string("****") : r->lines[i]));
+                std::string text = auth_challenge ? std::string("****") : r->lines[i];
+                for (char& c : text)  // a transcript goes to a terminal: no escape sequences from the server
+                    if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) c = '?';
+                trace_(true, line + text);
             }
         if (pending_.empty()) return finish(client_failure::protocol, "reply without a command: " + reply_text(*r));
         handle(*r);

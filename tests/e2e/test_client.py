@@ -253,7 +253,7 @@ def test_send_eml_straight_to_the_mx(server: Server, make_dnsmasq, tmp_path: Pat
             "--port", str(server.address[1]), "--tls", "none")
     assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
     stored = body_of(server.wait_for_files(1)[0].read_bytes())
-    assert b".leading dot" in stored and b"Subject: eml" in stored
+    assert b"\r\n.leading dot\r\nbare LF lines\r\n" in stored and b"Subject: eml\r\n" in stored  # CRLF on the wire
     r = run("send", "--eml", str(eml), "--from", "a@b.test", "--to", "x@nowhere.test", "--dns", dns.address)
     assert r.returncode == 1 and b"no such domain" in r.stdout
 
