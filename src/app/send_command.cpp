@@ -75,6 +75,68 @@ bool non_ascii(std::string_view s) {
     return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
 }
 
+// --eml: streamed, never held whole: one pass now for the SIZE estimate and the 8-bit check
+// (bare LFs counted as the CRLFs they become), the file again when sending.
+result<void> measure_eml(const std::string& path, outgoing& out, std::string& error) {
+    auto file = client::file_body::open(path);
+    if (!file) {
+        error = "cannot read " + path + ": " + file.error().message();
+        return fail(file.error());
+    }
+    client::crlf_body body(std::move(*file));
+    std::array<char, 64 * 1024> chunk;
+    for (;;) {
+        auto n = body.read(std::span<char>(chunk.data(), chunk.size()));
+        if (!n) {
+            error = "cannot read " + path + ": " + n.error().message();
+            return fail(n.error());
+        }
+        if (*n == 0) return {};
+        out.size += *n;
+        out.eight_bit = out.eight_bit || non_ascii(std::string_view(chunk.data(), *n));
+    }
+}
+
+// The body, attachments and extra headers of the flags into `spec`, then the built message.
+result<void> build_from_flags(const send_flags& f, message::message_spec& spec, outgoing& out, std::string& error) {
+    spec.subject = f.subject;
+    if (!f.text.empty() || f.html.empty()) spec.text = f.text;
+    if (!f.html.empty()) spec.html = f.html;
+    for (const auto& path : f.attach) {
+        auto bytes = read_whole(path);
+        if (!bytes) {
+            error = "cannot read " + path + ": " + bytes.error().message();
+            return fail(bytes.error());
+        }
+        spec.attachments.push_back({base_name(path), {}, std::move(*bytes)});
+    }
+    for (const auto& h : f.headers) {
+        const auto colon = h.find(':');
+        if (colon == std::string::npos) {
+            error = "--header needs \"Name: value\", not \"" + h + "\"";
+            return fail(std::errc::invalid_argument);
+        }
+        std::string value = h.substr(colon + 1);
+        value.erase(0, value.find_first_not_of(' '));
+        spec.headers.push_back({h.substr(0, colon), value});
+    }
+    spec.date = std::chrono::system_clock::now();
+    spec.host_name = system_host_name();
+    std::mt19937_64 rng(std::random_device{}() ^ (std::uint64_t{std::random_device{}()} << 32));
+    auto built = message::build_message(spec, [&rng] { return rng(); });
+    if (!built) {
+        error = "cannot build the message: " + built.error().message();
+        return fail(built.error());
+    }
+    out.data = std::move(built->data);
+    out.message_id = built->message_id;
+    out.recipients = std::move(built->envelope_recipients);
+    out.smtputf8 = built->smtputf8;
+    out.eight_bit = built->eight_bit;
+    out.size = out.data.size();
+    return {};
+}
+
 result<outgoing> prepare(const send_flags& f, std::string& error) {
     message::message_spec spec;
     spec.from = parse_mail_address(f.from);
@@ -83,62 +145,10 @@ result<outgoing> prepare(const send_flags& f, std::string& error) {
     for (const auto& a : f.bcc) spec.bcc.push_back(parse_mail_address(a));
     outgoing out;
     if (!f.eml.empty()) {
-        // Streamed, never held whole: one pass now for the SIZE estimate and the 8-bit check
-        // (with bare LFs counted as the CRLFs they become), the file again when sending.
-        auto file = client::file_body::open(f.eml);
-        if (!file) {
-            error = "cannot read " + f.eml + ": " + file.error().message();
-            return fail(file.error());
-        }
-        client::crlf_body body(std::move(*file));
-        std::array<char, 64 * 1024> chunk;
-        for (;;) {
-            auto n = body.read(std::span<char>(chunk.data(), chunk.size()));
-            if (!n) {
-                error = "cannot read " + f.eml + ": " + n.error().message();
-                return fail(n.error());
-            }
-            if (*n == 0) break;
-            out.size += *n;
-            out.eight_bit = out.eight_bit || non_ascii(std::string_view(chunk.data(), *n));
-        }
+        if (auto r = measure_eml(f.eml, out, error); !r) return fail(r.error());
         out.recipients = message::envelope_recipients(spec);
-    } else {
-        spec.subject = f.subject;
-        if (!f.text.empty() || f.html.empty()) spec.text = f.text;
-        if (!f.html.empty()) spec.html = f.html;
-        for (const auto& path : f.attach) {
-            auto bytes = read_whole(path);
-            if (!bytes) {
-                error = "cannot read " + path + ": " + bytes.error().message();
-                return fail(bytes.error());
-            }
-            spec.attachments.push_back({base_name(path), {}, std::move(*bytes)});
-        }
-        for (const auto& h : f.headers) {
-            const auto colon = h.find(':');
-            if (colon == std::string::npos) {
-                error = "--header needs \"Name: value\", not \"" + h + "\"";
-                return fail(std::errc::invalid_argument);
-            }
-            std::string value = h.substr(colon + 1);
-            value.erase(0, value.find_first_not_of(' '));
-            spec.headers.push_back({h.substr(0, colon), value});
-        }
-        spec.date = std::chrono::system_clock::now();
-        spec.host_name = system_host_name();
-        std::mt19937_64 rng(std::random_device{}() ^ (std::uint64_t{std::random_device{}()} << 32));
-        auto built = message::build_message(spec, [&rng] { return rng(); });
-        if (!built) {
-            error = "cannot build the message: " + built.error().message();
-            return fail(built.error());
-        }
-        out.data = std::move(built->data);
-        out.message_id = built->message_id;
-        out.recipients = std::move(built->envelope_recipients);
-        out.smtputf8 = built->smtputf8;
-        out.eight_bit = built->eight_bit;
-        out.size = out.data.size();
+    } else if (auto r = build_from_flags(f, spec, out, error); !r) {
+        return fail(r.error());
     }
     out.smtputf8 = out.smtputf8 || non_ascii(spec.from.address) ||
                    std::any_of(out.recipients.begin(), out.recipients.end(), [](const std::string& r) { return non_ascii(r); });

@@ -168,6 +168,50 @@ result<std::size_t> file_body::read(std::span<char> buf) {
     }
 }
 
+namespace {
+
+// The session's actions until it is done or failed. One deadline per reply awaited, not per
+// read: a server trickling a byte at a time does not get a fresh timeout for each byte.
+asio::awaitable<void> drive(connection& c, const session_options& o, const std::string& host, proto::client_session& s,
+                            std::vector<body_source*>& bodies, connect_report& report) {
+    std::vector<char> buf(64 * 1024);
+    std::size_t body_index = 0;
+    std::optional<clock::time_point> deadline;
+    std::uint64_t replies_seen = s.replies_seen();
+    for (;;) {
+        const auto limit = wait_for(o, std::chrono::duration_cast<std::chrono::milliseconds>(s.timeout()));
+        const auto action = s.next_action();
+        if (action == proto::client_action::done || action == proto::client_action::failed) co_return;
+        if (action != proto::client_action::read) deadline.reset();
+        if (action == proto::client_action::write) {
+            const std::string out = s.take_output();
+            auto r = co_await write(c, asio::buffer(out), limit);
+            if (!r) s.fail(proto::client_failure::timeout, "timed out sending to the server");
+            else if (auto [ec, n] = *r; ec) s.fail(proto::client_failure::lost, "connection lost: " + ec.message());
+        } else if (action == proto::client_action::read) {
+            if (!deadline || s.replies_seen() != replies_seen) deadline = clock::now() + limit;
+            replies_seen = s.replies_seen();
+            const auto left = std::max(std::chrono::milliseconds(0),
+                                       std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - clock::now()));
+            auto r = co_await read(c, asio::buffer(buf), left);
+            if (!r) s.fail(proto::client_failure::timeout, "no reply within " + std::to_string(limit.count() / 1000) + " s");
+            else if (auto [ec, n] = *r; ec) s.fail(proto::client_failure::lost, "connection closed by the server: " + ec.message());
+            else s.receive(std::span<const char>(buf.data(), n));
+        } else if (action == proto::client_action::start_tls) {
+            if (auto err = co_await handshake(c, o, host, limit, report); !err.empty()) {
+                report.error = err;
+                s.fail(proto::client_failure::tls, err);
+            } else {
+                s.tls_started();
+            }
+        } else {
+            feed_body(s, bodies, body_index, buf);
+        }
+    }
+}
+
+}  // namespace
+
 asio::awaitable<connect_report> run_session(tcp::endpoint to, session_options o, proto::client_session* session,
                                             std::vector<body_source*> bodies) {
     connection c(co_await asio::this_coro::executor);
@@ -190,56 +234,11 @@ asio::awaitable<connect_report> run_session(tcp::endpoint to, session_options o,
         }
     }
     s.start(implicit);
-    std::vector<char> buf(64 * 1024);
-    std::size_t body_index = 0;
-    // One deadline per reply awaited, not per read: a server trickling a byte at a time does
-    // not get a fresh timeout for each byte.
-    std::optional<clock::time_point> deadline;
-    std::uint64_t replies_seen = s.replies_seen();
-    for (bool running = true; running;) {
-        const auto limit = wait_for(o, std::chrono::duration_cast<std::chrono::milliseconds>(s.timeout()));
-        switch (s.next_action()) {
-        case proto::client_action::write: {
-            const std::string out = s.take_output();
-            deadline.reset();
-            auto r = co_await write(c, asio::buffer(out), limit);
-            if (!r) s.fail(proto::client_failure::timeout, "timed out sending to the server");
-            else if (auto [ec, n] = *r; ec) s.fail(proto::client_failure::lost, "connection lost: " + ec.message());
-            break;
-        }
-        case proto::client_action::read: {
-            if (!deadline || s.replies_seen() != replies_seen) deadline = clock::now() + limit;
-            replies_seen = s.replies_seen();
-            const auto left = std::max(std::chrono::milliseconds(0),
-                                       std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - clock::now()));
-            auto r = co_await read(c, asio::buffer(buf), left);
-            if (!r) s.fail(proto::client_failure::timeout, "no reply within " + std::to_string(limit.count() / 1000) + " s");
-            else if (auto [ec, n] = *r; ec) s.fail(proto::client_failure::lost, "connection closed by the server: " + ec.message());
-            else s.receive(std::span<const char>(buf.data(), n));
-            break;
-        }
-        case proto::client_action::start_tls:
-            if (auto err = co_await handshake(c, o, host, limit, report); !err.empty()) {
-                report.error = err;
-                s.fail(proto::client_failure::tls, err);
-            } else {
-                s.tls_started();
-            }
-            deadline.reset();
-            break;
-        case proto::client_action::send_body:
-            feed_body(s, bodies, body_index, buf);
-            deadline.reset();
-            break;
-        case proto::client_action::done:
-        case proto::client_action::failed: running = false; break;
-        }
-    }
+    co_await drive(c, o, host, s, bodies, report);
     boost::system::error_code ignored;
     c.socket.shutdown(tcp::socket::shutdown_both, ignored);
     c.socket.close(ignored);
     co_return report;
 }
-
 
 }  // namespace postern::client
