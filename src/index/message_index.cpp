@@ -1,0 +1,512 @@
+// SPDX-License-Identifier: MIT
+// The message index on SQLite: schema, open/recreate, rows in and out, full-text search.
+#include "index/message_index.hpp"
+#include "index/maildir_scan.hpp"
+#include "index/sqlite_db.hpp"
+
+#include <set>
+#include <utility>
+
+#include <system_error>
+
+namespace postern::index {
+
+using detail::reset_guard;
+using detail::statement;
+using detail::sqlite_error;
+
+namespace {
+
+namespace fs = std::filesystem;
+using sys_clock = std::chrono::system_clock;
+
+constexpr int schema_version = 1;
+constexpr int busy_timeout_ms = 5000;
+
+// One transaction so a crash never leaves half a schema.
+constexpr const char* schema_sql = R"sql(
+BEGIN;
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+INSERT INTO schema_version (version) VALUES (1);
+CREATE TABLE messages (
+    rowid         INTEGER PRIMARY KEY,
+    folder        TEXT NOT NULL,
+    id            TEXT NOT NULL,
+    path          TEXT NOT NULL,
+    envelope_from TEXT NOT NULL,
+    envelope_to   TEXT NOT NULL,
+    arrival       INTEGER NOT NULL,
+    size          INTEGER NOT NULL,
+    from_list     TEXT NOT NULL,
+    to_list       TEXT NOT NULL,
+    cc_list       TEXT NOT NULL,
+    subject       TEXT NOT NULL,
+    date          INTEGER,
+    attachments   INTEGER NOT NULL,
+    snippet       TEXT NOT NULL,
+    read          INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (folder, id)
+);
+CREATE INDEX messages_by_arrival ON messages (arrival, rowid);
+CREATE INDEX messages_by_id ON messages (id);
+CREATE VIRTUAL TABLE messages_fts USING fts5 (subject, addresses, body, tokenize = 'unicode61 remove_diacritics 2');
+COMMIT;
+)sql";
+
+constexpr std::string_view columns =
+    "m.folder, m.id, m.path, m.envelope_from, m.envelope_to, m.arrival, m.size, m.from_list, m.to_list, "
+    "m.cc_list, m.subject, m.date, m.attachments, m.snippet, m.read";
+
+// Lists are stored as text: entries split by RS (0x1E), name and address by US (0x1F). Those two
+// octets are dropped from the values (they never occur in decoded mail text worth keeping).
+constexpr char rs = '\x1e';
+constexpr char us = '\x1f';
+
+void append_clean(std::string& out, std::string_view s) {
+    for (char c : s)
+        if (c != rs && c != us) out += c;
+}
+
+std::string join(const std::vector<std::string>& v) {
+    std::string out;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (i) out += rs;
+        append_clean(out, v[i]);
+    }
+    return out;
+}
+
+std::vector<std::string> split(std::string_view s, char sep) {
+    std::vector<std::string> out;
+    if (s.empty()) return out;
+    for (;;) {
+        auto p = s.find(sep);
+        out.emplace_back(s.substr(0, p));
+        if (p == std::string_view::npos) break;
+        s.remove_prefix(p + 1);
+    }
+    return out;
+}
+
+std::string encode_mailboxes(const std::vector<mailbox>& v) {
+    std::string out;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (i) out += rs;
+        append_clean(out, v[i].name);
+        out += us;
+        append_clean(out, v[i].address);
+    }
+    return out;
+}
+
+std::vector<mailbox> decode_mailboxes(std::string_view s) {
+    std::vector<mailbox> out;
+    for (auto& e : split(s, rs)) {
+        auto p = e.find(us);
+        if (p == std::string::npos) out.push_back({{}, e});
+        else out.push_back({e.substr(0, p), e.substr(p + 1)});
+    }
+    return out;
+}
+
+// The "addresses" column of the full-text index: every name and address, envelope included.
+std::string address_text(const indexed_message& m) {
+    std::string out = m.envelope_from;
+    for (const auto& r : m.envelope_to) out += ' ' + r;
+    for (const auto* list : {&m.from, &m.to, &m.cc})
+        for (const auto& a : *list) out += ' ' + a.name + ' ' + a.address;
+    return out;
+}
+
+std::int64_t to_seconds(sys_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+sys_clock::time_point from_seconds(std::int64_t s) { return sys_clock::time_point(std::chrono::seconds(s)); }
+
+indexed_message read_row(const statement& s) {
+    indexed_message m;
+    m.folder = s.text(0);
+    m.id = s.text(1);
+    m.path = s.text(2);
+    m.envelope_from = s.text(3);
+    m.envelope_to = split(s.text(4), rs);
+    m.arrival = from_seconds(s.integer(5));
+    m.size = static_cast<std::uint64_t>(s.integer(6));
+    m.from = decode_mailboxes(s.text(7));
+    m.to = decode_mailboxes(s.text(8));
+    m.cc = decode_mailboxes(s.text(9));
+    m.subject = s.text(10);
+    if (!s.is_null(11)) m.date = from_seconds(s.integer(11));
+    m.attachments = static_cast<std::uint32_t>(s.integer(12));
+    m.snippet = s.text(13);
+    m.read = s.integer(14) != 0;
+    return m;
+}
+
+bool is_word_octet(unsigned char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
+}
+
+void remove_db_files(const fs::path& p) {
+    std::error_code ec;
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(fs::path(p.native() + suffix), ec);
+}
+
+// A database is damaged (or not one) when SQLite says so; other errors (EACCES, full disk) are not
+// repaired by deleting the file.
+bool is_damage(const std::error_code& ec) {
+    if (ec == index_errc::schema_too_new) return true;
+    if (ec.category() != sqlite_category()) return false;
+    int primary = ec.value() & 0xff;
+    return primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT || primary == SQLITE_FORMAT;
+}
+
+}  // namespace
+
+/// FTS5 query text for user input: each whitespace-separated word becomes a quoted phrase (quotes
+/// inside doubled, so no operator, column filter or parenthesis is ever read as syntax); words with
+/// no letter or digit are dropped; the last phrase is also a prefix. "" when nothing is left.
+std::string fts_query(std::string_view input) {
+    std::vector<std::string_view> words;
+    std::size_t i = 0;
+    while (i < input.size()) {
+        while (i < input.size() && (input[i] == ' ' || input[i] == '\t' || input[i] == '\r' || input[i] == '\n')) ++i;
+        std::size_t b = i;
+        while (i < input.size() && !(input[i] == ' ' || input[i] == '\t' || input[i] == '\r' || input[i] == '\n')) ++i;
+        if (i > b) words.push_back(input.substr(b, i - b));
+    }
+    std::string out;
+    for (auto w : words) {
+        bool has_word = false;
+        for (unsigned char c : w) has_word = has_word || is_word_octet(c);
+        if (!has_word) continue;
+        if (!out.empty()) out += ' ';
+        out += '"';
+        for (char c : w) {
+            if (c == '"') out += '"';
+            out += c;
+        }
+        out += '"';
+    }
+    if (!out.empty()) out += '*';
+    return out;
+}
+
+struct message_index::impl {
+    sqlite3* db = nullptr;
+    bool recreated = false;
+    statement find_rowid, insert_row, insert_fts, delete_row, delete_fts, select_by_id, select_text, count_all,
+        list_page, count_match, search_page, mark, ids_in, oldest, totals;
+
+    ~impl() {
+        // Statements first: sqlite3_close refuses a connection with live statements.
+        find_rowid = {}, insert_row = {}, insert_fts = {}, delete_row = {}, delete_fts = {}, select_by_id = {};
+        select_text = {}, count_all = {}, list_page = {}, count_match = {}, search_page = {}, mark = {};
+        ids_in = {}, oldest = {}, totals = {};
+        if (db) ::sqlite3_close(db);
+    }
+
+    result<void> prepare_all() {
+        struct item {
+            statement* s;
+            std::string sql;
+        };
+        const std::string cols(columns);
+        const std::string order = " ORDER BY m.arrival DESC, m.rowid DESC LIMIT ?3 OFFSET ?4";
+        const std::string match = "m.rowid IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1)";
+        item items[] = {
+            {&find_rowid, "SELECT rowid FROM messages WHERE folder = ?1 AND id = ?2"},
+            {&insert_row,
+             "INSERT INTO messages (folder, id, path, envelope_from, envelope_to, arrival, size, from_list, to_list, "
+             "cc_list, subject, date, attachments, snippet, read) "
+             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"},
+            {&insert_fts, "INSERT INTO messages_fts (rowid, subject, addresses, body) VALUES (?1, ?2, ?3, ?4)"},
+            {&delete_row, "DELETE FROM messages WHERE rowid = ?1"},
+            {&delete_fts, "DELETE FROM messages_fts WHERE rowid = ?1"},
+            {&select_by_id, "SELECT " + cols + ", m.rowid FROM messages m WHERE m.id = ?1 AND (?2 = '' OR m.folder = ?2) "
+                            "ORDER BY m.folder LIMIT 1"},
+            {&select_text, "SELECT body FROM messages_fts WHERE rowid = ?1"},
+            {&count_all, "SELECT count(*) FROM messages m WHERE (?2 = '' OR m.folder = ?2)"},
+            {&list_page, "SELECT " + cols + " FROM messages m WHERE (?2 = '' OR m.folder = ?2)" + order},
+            {&count_match, "SELECT count(*) FROM messages m WHERE " + match + " AND (?2 = '' OR m.folder = ?2)"},
+            {&search_page, "SELECT " + cols + " FROM messages m WHERE " + match + " AND (?2 = '' OR m.folder = ?2)" + order},
+            {&mark, "UPDATE messages SET read = ?3 WHERE id = ?1 AND (?2 = '' OR folder = ?2) AND read != ?3"},
+            {&ids_in, "SELECT rowid FROM messages WHERE id = ?1 AND (?2 = '' OR folder = ?2)"},
+            {&oldest, "SELECT folder, id, path, size FROM messages ORDER BY arrival ASC, rowid ASC"},
+            {&totals, "SELECT count(*), coalesce(sum(size), 0) FROM messages"},
+        };
+        for (auto& it : items) {
+            auto s = statement::prepare(db, it.sql);
+            if (!s) return fail(s.error());
+            *it.s = std::move(*s);
+        }
+        return {};
+    }
+
+    // The schema version of an open database, 0 for an empty one, or an error.
+    result<int> read_version() {
+        auto tables = statement::prepare(db, "SELECT count(*) FROM sqlite_master");
+        if (!tables) return fail(tables.error());
+        if (int rc = tables->step(); rc != SQLITE_ROW) return fail(sqlite_error(rc));
+        if (tables->integer(0) == 0) return 0;
+        auto v = statement::prepare(db, "SELECT version FROM schema_version");
+        if (!v) return -1;  // tables, but not ours
+        int rc = v->step();
+        if (rc == SQLITE_DONE) return -1;
+        if (rc != SQLITE_ROW) return fail(sqlite_error(rc));
+        return static_cast<int>(v->integer(0));
+    }
+
+    result<void> setup(const fs::path& path) {
+        int rc = ::sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                   nullptr);
+        if (rc != SQLITE_OK) return fail(sqlite_error(db ? ::sqlite3_extended_errcode(db) : rc));
+        ::sqlite3_extended_result_codes(db, 1);
+        ::sqlite3_busy_timeout(db, busy_timeout_ms);
+        if (auto r = detail::exec(db, "PRAGMA journal_mode = WAL"); !r) return r;
+        if (auto r = detail::exec(db, "PRAGMA synchronous = NORMAL"); !r) return r;
+        auto version = read_version();
+        if (!version) return fail(version.error());
+        if (*version == 0) {
+            if (auto r = detail::exec(db, schema_sql); !r) return r;
+            recreated = true;
+        } else if (*version != schema_version) {
+            // Another program's tables, an older schema (the index is rebuilt, not migrated) or a newer one.
+            return fail(index_errc::schema_too_new);
+        }
+        return prepare_all();
+    }
+
+    result<void> erase_row(std::int64_t rowid) {
+        delete_fts.bind(1, rowid);
+        if (auto r = delete_fts.run(); !r) return r;
+        delete_row.bind(1, rowid);
+        return delete_row.run();
+    }
+
+    result<void> insert(const indexed_message& m) {
+        if (m.id.empty() || m.folder.empty()) return fail(index_errc::bad_record);
+        {
+            reset_guard g(find_rowid);
+            find_rowid.bind(1, m.folder).bind(2, m.id);
+            int rc = find_rowid.step();
+            if (rc == SQLITE_ROW) {
+                auto rowid = find_rowid.integer(0);
+                find_rowid.reset();
+                if (auto r = erase_row(rowid); !r) return r;
+            } else if (rc != SQLITE_DONE) {
+                return fail(sqlite_error(rc));
+            }
+        }
+        auto& s = insert_row;
+        s.bind(1, m.folder).bind(2, m.id).bind(3, m.path).bind(4, m.envelope_from).bind(5, join(m.envelope_to));
+        s.bind(6, to_seconds(m.arrival)).bind(7, static_cast<std::int64_t>(m.size));
+        s.bind(8, encode_mailboxes(m.from)).bind(9, encode_mailboxes(m.to)).bind(10, encode_mailboxes(m.cc));
+        s.bind(11, m.subject);
+        if (m.date) s.bind(12, to_seconds(*m.date));
+        else s.bind_null(12);
+        s.bind(13, static_cast<std::int64_t>(m.attachments)).bind(14, m.snippet).bind(15, std::int64_t{m.read ? 1 : 0});
+        if (auto r = s.run(); !r) return r;
+        auto rowid = ::sqlite3_last_insert_rowid(db);
+        insert_fts.bind(1, rowid).bind(2, m.subject).bind(3, address_text(m)).bind(4, m.text);
+        return insert_fts.run();
+    }
+
+    result<std::uint64_t> count(statement& s, std::string_view match, std::string_view folder) {
+        reset_guard g(s);
+        if (!match.empty()) s.bind(1, match);
+        s.bind(2, folder);
+        int rc = s.step();
+        if (rc != SQLITE_ROW) return fail(sqlite_error(rc));
+        return static_cast<std::uint64_t>(s.integer(0));
+    }
+
+    result<std::vector<indexed_message>> rows(statement& s, std::string_view match, std::string_view folder,
+                                              std::size_t start, std::size_t limit) {
+        reset_guard g(s);
+        if (!match.empty()) s.bind(1, match);
+        s.bind(2, folder).bind(3, static_cast<std::int64_t>(limit)).bind(4, static_cast<std::int64_t>(start));
+        std::vector<indexed_message> out;
+        int rc;
+        while ((rc = s.step()) == SQLITE_ROW) out.push_back(read_row(s));
+        if (rc != SQLITE_DONE) return fail(sqlite_error(rc));
+        return out;
+    }
+
+    // The rowids of `id` (in `folder`, or all folders).
+    result<std::vector<std::int64_t>> rowids(std::string_view id, std::string_view folder) {
+        reset_guard g(ids_in);
+        ids_in.bind(1, id).bind(2, folder);
+        std::vector<std::int64_t> out;
+        int rc;
+        while ((rc = ids_in.step()) == SQLITE_ROW) out.push_back(ids_in.integer(0));
+        if (rc != SQLITE_DONE) return fail(sqlite_error(rc));
+        return out;
+    }
+};
+
+result<std::unique_ptr<message_index>> message_index::open(const fs::path& db_path, bool recreate) {
+    auto p = std::make_unique<impl>();
+    auto r = p->setup(db_path);
+    if (!r && recreate && is_damage(r.error())) {
+        p = std::make_unique<impl>();  // closes the damaged connection first
+        remove_db_files(db_path);
+        r = p->setup(db_path);
+        p->recreated = true;
+    }
+    if (!r) return fail(r.error());
+    return std::unique_ptr<message_index>(new message_index(std::move(p)));
+}
+
+message_index::message_index(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+message_index::~message_index() = default;
+
+bool message_index::recreated() const noexcept { return impl_->recreated; }
+
+result<void> message_index::add(const indexed_message& m) {
+    detail::transaction tx(impl_->db);
+    if (auto r = tx.begin(); !r) return r;
+    if (auto r = impl_->insert(m); !r) return r;
+    return tx.commit();
+}
+
+result<page> message_index::list(std::size_t start, std::size_t limit, std::string_view folder) {
+    page out;
+    auto total = impl_->count(impl_->count_all, {}, folder);
+    if (!total) return fail(total.error());
+    out.total = *total;
+    auto rows = impl_->rows(impl_->list_page, {}, folder, start, limit);
+    if (!rows) return fail(rows.error());
+    out.messages = std::move(*rows);
+    return out;
+}
+
+result<std::optional<indexed_message>> message_index::get(std::string_view id, std::string_view folder) {
+    auto& s = impl_->select_by_id;
+    std::int64_t rowid = 0;
+    indexed_message m;
+    {
+        reset_guard g(s);
+        s.bind(1, id).bind(2, folder);
+        int rc = s.step();
+        if (rc == SQLITE_DONE) return std::optional<indexed_message>();
+        if (rc != SQLITE_ROW) return fail(sqlite_error(rc));
+        m = read_row(s);
+        rowid = s.integer(15);
+    }
+    auto& t = impl_->select_text;
+    reset_guard g(t);
+    t.bind(1, rowid);
+    int rc = t.step();
+    if (rc == SQLITE_ROW) m.text = t.text(0);
+    else if (rc != SQLITE_DONE) return fail(sqlite_error(rc));
+    return std::optional<indexed_message>(std::move(m));
+}
+
+result<page> message_index::search(std::string_view query, std::size_t start, std::size_t limit,
+                                   std::string_view folder) {
+    auto q = fts_query(query);
+    if (q.empty()) return list(start, limit, folder);
+    // FTS5 reports a query it cannot run as SQLITE_ERROR at step time; the query text is built
+    // so that this should not happen, but the web API gets a 400-worthy code if it does.
+    auto to_query_error = [](std::error_code ec) {
+        return (ec.category() == sqlite_category() && (ec.value() & 0xff) == SQLITE_ERROR)
+                   ? make_error_code(index_errc::bad_query)
+                   : ec;
+    };
+    page out;
+    auto total = impl_->count(impl_->count_match, q, folder);
+    if (!total) return fail(to_query_error(total.error()));
+    out.total = *total;
+    auto rows = impl_->rows(impl_->search_page, q, folder, start, limit);
+    if (!rows) return fail(to_query_error(rows.error()));
+    out.messages = std::move(*rows);
+    return out;
+}
+
+result<std::size_t> message_index::mark_read(const std::vector<std::string>& ids, bool read, std::string_view folder) {
+    detail::transaction tx(impl_->db);
+    if (auto r = tx.begin(); !r) return fail(r.error());
+    std::size_t changed = 0;
+    for (const auto& id : ids) {
+        impl_->mark.bind(1, id).bind(2, folder).bind(3, std::int64_t{read ? 1 : 0});
+        if (auto r = impl_->mark.run(); !r) return fail(r.error());
+        changed += static_cast<std::size_t>(::sqlite3_changes(impl_->db));
+    }
+    if (auto r = tx.commit(); !r) return fail(r.error());
+    return changed;
+}
+
+result<std::size_t> message_index::remove(const std::vector<std::string>& ids, std::string_view folder) {
+    detail::transaction tx(impl_->db);
+    if (auto r = tx.begin(); !r) return fail(r.error());
+    std::size_t removed = 0;
+    for (const auto& id : ids) {
+        auto rowids = impl_->rowids(id, folder);
+        if (!rowids) return fail(rowids.error());
+        for (auto rowid : *rowids) {
+            if (auto r = impl_->erase_row(rowid); !r) return fail(r.error());
+            ++removed;
+        }
+    }
+    if (auto r = tx.commit(); !r) return fail(r.error());
+    return removed;
+}
+
+result<void> message_index::remove_all() {
+    detail::transaction tx(impl_->db);
+    if (auto r = tx.begin(); !r) return r;
+    if (auto r = detail::exec(impl_->db, "DELETE FROM messages_fts; DELETE FROM messages;"); !r) return r;
+    return tx.commit();
+}
+
+result<std::vector<message_ref>> message_index::prune(std::size_t max_messages, std::uint64_t max_bytes) {
+    auto st = stats();
+    if (!st) return fail(st.error());
+    std::uint64_t count = st->messages, bytes = st->bytes;
+    std::vector<message_ref> out;
+    auto over = [&] { return (max_messages != 0 && count > max_messages) || (max_bytes != 0 && bytes > max_bytes); };
+    if (!over()) return out;
+    auto& s = impl_->oldest;
+    reset_guard g(s);
+    int rc = SQLITE_DONE;
+    while (over() && (rc = s.step()) == SQLITE_ROW) {
+        message_ref r{s.text(0), s.text(1), s.text(2), static_cast<std::uint64_t>(s.integer(3))};
+        --count;
+        bytes -= std::min(bytes, r.size);
+        out.push_back(std::move(r));
+    }
+    if (over() && rc != SQLITE_DONE) return fail(sqlite_error(rc));
+    return out;
+}
+
+result<index_stats> message_index::stats() {
+    auto& s = impl_->totals;
+    reset_guard g(s);
+    int rc = s.step();
+    if (rc != SQLITE_ROW) return fail(sqlite_error(rc));
+    return index_stats{static_cast<std::uint64_t>(s.integer(0)), static_cast<std::uint64_t>(s.integer(1))};
+}
+
+result<rebuild_report> message_index::rebuild(const fs::path& mail_root) {
+    // The read flag lives only here: keep it across the rebuild when the old rows can be read.
+    std::set<std::pair<std::string, std::string>> was_read;
+    if (auto s = statement::prepare(impl_->db, "SELECT folder, id FROM messages WHERE read != 0")) {
+        while (s->step() == SQLITE_ROW) was_read.emplace(s->text(0), s->text(1));
+    }
+    detail::transaction tx(impl_->db);
+    if (auto r = tx.begin(); !r) return fail(r.error());
+    if (auto r = detail::exec(impl_->db, "DELETE FROM messages_fts; DELETE FROM messages;"); !r) return fail(r.error());
+    std::error_code failed;
+    auto report = detail::scan_maildir(mail_root, [&](indexed_message&& m) {
+        if (was_read.contains({m.folder, m.id})) m.read = true;
+        auto r = impl_->insert(m);
+        if (!r) failed = r.error();
+        return r.has_value();
+    });
+    if (failed) return fail(failed);
+    if (auto r = tx.commit(); !r) return fail(r.error());
+    return report;
+}
+
+}  // namespace postern::index
