@@ -3,6 +3,7 @@
 #include "app/config.hpp"
 #include "app/mx_command.hpp"
 #include "app/probe_command.hpp"
+#include "app/reindex_command.hpp"
 #include "app/send_command.hpp"
 #include "app/serve.hpp"
 #include "app/user_command.hpp"
@@ -106,6 +107,8 @@ int main(int argc, char** argv) {
     int probe_exit = 0, send_exit = 0;
     postern::app::add_probe_command(app, probe_exit);
     postern::app::add_send_command(app, send_exit);
+    int reindex_exit = 0;
+    postern::app::add_reindex_command(app, reindex_exit);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -117,5 +120,6 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("mx")) return mx_exit;
     if (app.got_subcommand("probe")) return probe_exit;
     if (app.got_subcommand("send")) return send_exit;
+    if (app.got_subcommand("reindex")) return reindex_exit;
     return 0;
 }

@@ -305,3 +305,36 @@ def test_kill9_loses_no_acknowledged_message(make_server, tmp_path):
         r = c.reply()
         assert r.code == 250, r
     assert server.stop() == 0, server.log_text()
+
+
+def test_reindex_rebuilds_the_index_from_the_maildir(make_server):
+    """`postern reindex`: the index is made from the Maildir alone (deleting it loses nothing)."""
+    import json
+    import smtplib
+    import sqlite3
+    server = make_server()
+    with smtplib.SMTP(*server.address) as s:
+        for n, subject in enumerate(["Grüße aus Köln", "second message"]):
+            s.sendmail(f"sender{n}@example.org", ["rcpt@example.com"],
+                       f"Subject: {subject}\r\nFrom: sender{n}@example.org\r\n\r\nbody {n}\r\n".encode()
+                       if subject.isascii() else
+                       "Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe_aus_K=C3=B6ln?=\r\nFrom: a@example.org\r\n\r\nhallo\r\n".encode())
+    server.wait_for_files(2)
+    server.stop()
+    run = lambda: subprocess.run([postern_bin(), "reindex", "--data", str(server.data_dir), "--json"],
+                                 capture_output=True, timeout=60)
+    r = run()
+    assert r.returncode == 0, r.stderr.decode()
+    assert json.loads(r.stdout)["indexed"] == 2
+    db = server.data_dir / "index.sqlite"
+    with sqlite3.connect(db) as c:
+        tables = {row[0] for row in c.execute("select name from sqlite_master where type = 'table'")}
+        subjects = set()
+        for t in tables:
+            cols = [row[1] for row in c.execute(f"pragma table_info({t})")]
+            if "subject" in cols:
+                subjects |= {row[0] for row in c.execute(f"select subject from {t}")}
+    assert {"Grüße aus Köln", "second message"} <= subjects
+    db.unlink()  # the index is disposable: made again, the same
+    r = run()
+    assert r.returncode == 0 and json.loads(r.stdout)["indexed"] == 2
