@@ -48,51 +48,13 @@ LOG="$OUT/run.log"
 
 # ---------------------------------------------------------------- processes, cleanup, helpers
 
-# STARTED_PIDS, PF_MASTERS, log, alive, stop_pid, group_pids and stop_postfix: shared with the
-# TLS benchmark and the testssl script.
+# STARTED_PIDS, PF_MASTERS, log, alive, stop_pid, group_pids, stop_postfix, bench_cleanup,
+# free_port and wait_greeting: shared with the TLS benchmark and the testssl script.
 # shellcheck source=lib/common.sh
 source "$HERE/lib/common.sh"
 
-cleanup() {
-    local rc=$? p
-    trap - EXIT INT TERM
-    for p in "${STARTED_PIDS[@]}"; do stop_pid "$p"; done
-    for p in "${PF_MASTERS[@]}"; do stop_postfix "$p"; done
-    if [ "${BENCH_KEEP:-0}" != 1 ]; then
-        # Keep the results (when they live in the work dir) and drop the mail.
-        find "$WORK" -mindepth 1 -maxdepth 1 ! -name results -exec rm -rf {} + 2>/dev/null || true
-        rmdir "$WORK" 2>/dev/null || true
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
-
-free_port() {
-    "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-wait_greeting() {  # wait_greeting PORT PID: until the server answers 220 (10 s)
-    "$PY" - "$1" "$2" <<'EOF'
-import os, socket, sys, time
-port, pid = int(sys.argv[1]), int(sys.argv[2])
-end = time.monotonic() + 10
-while time.monotonic() < end:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        sys.exit(f"server pid {pid} exited")
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
-            if s.recv(512).startswith(b"220"):
-                s.sendall(b"QUIT\r\n")
-                sys.exit(0)
-    except OSError:
-        pass
-    time.sleep(0.1)
-sys.exit(f"no greeting on port {port}")
-EOF
-}
 
 cpu_of() { "$PY" "$LIB/procstat.py" cpu "$1"; }
 
