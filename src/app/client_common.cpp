@@ -42,18 +42,14 @@ void client_runtime::run(asio::awaitable<void> task) {
 
 namespace {
 
-// IPv4 first: on most networks that still reach port 25, IPv4 is the one that works.
-asio::awaitable<std::pair<std::vector<asio::ip::address>, std::string>> addresses_of(dns::resolver& r, std::string host) {
-    auto a = co_await dns::async_a(r, host);
-    auto aaaa = co_await dns::async_aaaa(r, host);
-    std::vector<asio::ip::address> out = a.records;
-    out.insert(out.end(), aaaa.records.begin(), aaaa.records.end());
-    std::string error;
-    if (out.empty()) {
-        const auto& worse = dns::is_temporary(a.status) ? a : aaaa;
-        error = "DNS: " + host + ": " + std::string(dns::describe(worse.status));
-    }
-    co_return std::pair{std::move(out), std::move(error)};
+// A host from DNS as a place to connect (addresses IPv4 first, as dns::mail_host has them).
+client::probe_target target_of(const dns::mail_host& h, std::uint16_t port) {
+    client::probe_target t;
+    t.host = h.host;
+    t.port = port;
+    t.addresses = h.addresses;
+    if (h.addresses.empty()) t.dns_error = "DNS: " + h.host + ": " + std::string(dns::describe(h.address_status()));
+    return t;
 }
 
 }  // namespace
@@ -81,13 +77,8 @@ asio::awaitable<target_list> mx_targets(dns::resolver& r, std::string domain, st
         co_return out;
     }
     for (const auto& h : found.hosts) {
-        client::probe_target t;
-        t.host = h.host;
-        t.port = port;
-        t.addresses = h.addresses;
-        if (!found.implicit) t.preference = h.preference;
-        if (h.addresses.empty()) t.dns_error = "DNS: " + h.host + ": " + std::string(dns::describe(h.address_status()));
-        out.list.push_back(std::move(t));
+        out.list.push_back(target_of(h, port));
+        if (!found.implicit) out.list.back().preference = h.preference;
     }
     co_return out;
 }
@@ -107,20 +98,18 @@ asio::awaitable<target_list> server_target(dns::resolver& r, std::string host_po
         host = host_port.substr(0, colon);
     }
     if (bracketed) host = host.substr(1, host.size() > 2 ? host.size() - 2 : 0);
-    client::probe_target t;
-    t.host = host;
-    t.port = port;
     boost::system::error_code ec;
     const auto literal = asio::ip::make_address(host, ec);
     if (!ec) {
+        client::probe_target t;
+        t.host = host;
+        t.port = port;
         t.addresses.push_back(literal);
-    } else {
-        auto lookup = addresses_of(r, host);
-        auto [addrs, error] = co_await std::move(lookup);
-        t.addresses = std::move(addrs);
-        t.dns_error = std::move(error);
+        co_return target_list{{std::move(t)}, false, client::verdict::unknown, {}};
     }
-    co_return target_list{{std::move(t)}, false, client::verdict::unknown, {}};
+    auto lookup = dns::find_host_addresses(r, host);  // made apart from the co_await: docs/coroutines.md
+    const dns::mail_host found = co_await std::move(lookup);
+    co_return target_list{{target_of(found, port)}, false, client::verdict::unknown, {}};
 }
 
 std::string system_host_name() {

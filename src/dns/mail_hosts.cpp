@@ -101,6 +101,14 @@ bool mail_hosts::has_address() const noexcept {
     return std::any_of(hosts.begin(), hosts.end(), [](const mail_host& h) { return !h.addresses.empty(); });
 }
 
+asio::awaitable<mail_host> find_host_addresses(resolver& r, std::string host) {
+    std::vector<mail_host> one(1);
+    one[0].host = std::move(host);
+    auto lookup = lookup_addresses(r, std::move(one));  // made apart from the co_await: docs/coroutines.md
+    auto found = co_await std::move(lookup);
+    co_return std::move(found.front());
+}
+
 std::vector<mail_host> order_by_preference(const std::vector<mx_record>& records, std::mt19937_64& rng) {
     std::vector<mail_host> hosts;
     for (const auto& mx : records)

@@ -52,6 +52,10 @@ struct mail_hosts {
 /// outlive the coroutine. Cancellation ends it at once with status::cancelled.
 asio::awaitable<mail_hosts> find_mail_hosts(resolver& r, std::string domain, std::mt19937_64& rng);
 
+/// The A and AAAA records of one host, both asked at once (the lookup find_mail_hosts makes
+/// for each MX host): for `--server HOST` and the like. `preference` is 0.
+asio::awaitable<mail_host> find_host_addresses(resolver& r, std::string host);
+
 /// The ordering step alone: the MX records without root exchanges, shuffled with `rng`, then
 /// stably sorted by preference.
 std::vector<mail_host> order_by_preference(const std::vector<mx_record>& records, std::mt19937_64& rng);

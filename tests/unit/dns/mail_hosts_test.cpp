@@ -170,6 +170,24 @@ TEST_F(mail_hosts_test, hosts_whose_lookups_fail_stay_with_their_error) {
     EXPECT_TRUE(m.has_address());
 }
 
+TEST_F(mail_hosts_test, one_host_s_addresses_ipv4_first_or_why_none) {
+    ASSERT_TRUE(r_.load(R"(
+AAAA smtp.example.test 2001:db8::25
+A    smtp.example.test 192.0.2.25
+STATUS A broken.example.test servfail
+AAAA broken.example.test 2001:db8::26
+)"));
+    auto h = run_awaitable(io_, find_host_addresses(r_, "smtp.example.test"));
+    EXPECT_EQ(addresses(h), (std::vector<std::string>{"192.0.2.25", "2001:db8::25"}));
+    EXPECT_EQ(h.address_status(), status::ok);
+    h = run_awaitable(io_, find_host_addresses(r_, "nowhere.example.test"));
+    EXPECT_TRUE(h.addresses.empty());
+    EXPECT_EQ(h.address_status(), status::nxdomain);
+    h = run_awaitable(io_, find_host_addresses(r_, "broken.example.test"));
+    EXPECT_EQ(addresses(h), (std::vector<std::string>{"2001:db8::26"}));  // the AAAA answer still counts
+    EXPECT_EQ(h.a_status, status::servfail);
+}
+
 TEST_F(mail_hosts_test, idn_domains_and_bad_names) {
     r_.add_mx("bücher.test", 10, "mx.bücher.test").add_address("mx.bücher.test", "192.0.2.4");
     auto m = find("Bücher.test");
