@@ -41,6 +41,7 @@ indexed_message describe(std::string_view raw, envelope env) {
     m.to = to_mailboxes(parsed.to);
     m.cc = to_mailboxes(parsed.cc);
     m.subject = std::move(parsed.subject);
+    m.message_id = std::move(parsed.message_id);
     m.date = parsed.date;
     m.attachments = static_cast<std::uint32_t>(parsed.attachments.size());
     m.snippet = message::snippet(parsed, snippet_chars);

@@ -4,6 +4,7 @@
 #include "index/maildir_scan.hpp"
 #include "index/sqlite_db.hpp"
 
+#include <map>
 #include <set>
 #include <utility>
 
@@ -20,14 +21,14 @@ namespace {
 namespace fs = std::filesystem;
 using sys_clock = std::chrono::system_clock;
 
-constexpr int schema_version = 1;
+constexpr int schema_version = 2;
 constexpr int busy_timeout_ms = 5000;
 
 // One transaction so a crash never leaves half a schema.
 constexpr const char* schema_sql = R"sql(
 BEGIN;
 CREATE TABLE schema_version (version INTEGER NOT NULL);
-INSERT INTO schema_version (version) VALUES (1);
+INSERT INTO schema_version (version) VALUES (2);
 CREATE TABLE messages (
     rowid         INTEGER PRIMARY KEY,
     folder        TEXT NOT NULL,
@@ -45,17 +46,21 @@ CREATE TABLE messages (
     attachments   INTEGER NOT NULL,
     snippet       TEXT NOT NULL,
     read          INTEGER NOT NULL DEFAULT 0,
+    message_id    TEXT NOT NULL,
+    lead          INTEGER NOT NULL DEFAULT 0,
     UNIQUE (folder, id)
 );
-CREATE INDEX messages_by_arrival ON messages (arrival, rowid);
+CREATE INDEX messages_by_arrival ON messages (arrival);
+CREATE INDEX messages_by_lead ON messages (lead, arrival);
 CREATE INDEX messages_by_id ON messages (id);
-CREATE VIRTUAL TABLE messages_fts USING fts5 (subject, addresses, body, tokenize = 'unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE messages_fts USING fts5 (subject, sender, recipients, body,
+                                              tokenize = 'unicode61 remove_diacritics 2');
 COMMIT;
 )sql";
 
 constexpr std::string_view columns =
     "m.folder, m.id, m.path, m.envelope_from, m.envelope_to, m.arrival, m.size, m.from_list, m.to_list, "
-    "m.cc_list, m.subject, m.date, m.attachments, m.snippet, m.read";
+    "m.cc_list, m.subject, m.date, m.attachments, m.snippet, m.read, m.message_id";
 
 // Lists are stored as text: entries split by RS (0x1E), name and address by US (0x1F). Those two
 // octets are dropped from the values (they never occur in decoded mail text worth keeping).
@@ -109,11 +114,18 @@ std::vector<mailbox> decode_mailboxes(std::string_view s) {
     return out;
 }
 
-// The "addresses" column of the full-text index: every name and address, envelope included.
-std::string address_text(const indexed_message& m) {
+// The "sender" column of the full-text index: the envelope sender, the From names and addresses.
+std::string sender_text(const indexed_message& m) {
     std::string out = m.envelope_from;
+    for (const auto& a : m.from) out += ' ' + a.name + ' ' + a.address;
+    return out;
+}
+
+// The "recipients" column: envelope recipients, To and Cc.
+std::string recipients_text(const indexed_message& m) {
+    std::string out;
     for (const auto& r : m.envelope_to) out += ' ' + r;
-    for (const auto* list : {&m.from, &m.to, &m.cc})
+    for (const auto* list : {&m.to, &m.cc})
         for (const auto& a : *list) out += ' ' + a.name + ' ' + a.address;
     return out;
 }
@@ -140,11 +152,22 @@ indexed_message read_row(const statement& s) {
     m.attachments = static_cast<std::uint32_t>(s.integer(12));
     m.snippet = s.text(13);
     m.read = s.integer(14) != 0;
+    m.message_id = s.text(15);
     return m;
 }
 
-bool is_word_octet(unsigned char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
+// The rows a view shows: one folder, or one row per message (its lead row) over all folders.
+struct view {
+    std::string_view folder;
+    search_terms terms;
+};
+
+std::string where_of(const view& v) {
+    std::string w = v.folder.empty() ? "m.lead = 1" : "m.folder = ?2";
+    if (!v.terms.fts.empty()) w += " AND m.rowid IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1)";
+    if (v.terms.read) w += *v.terms.read ? " AND m.read != 0" : " AND m.read = 0";
+    if (v.terms.with_attachments) w += " AND m.attachments > 0";
+    return w;
 }
 
 void remove_db_files(const fs::path& p) {
@@ -163,47 +186,28 @@ bool is_damage(const std::error_code& ec) {
 
 }  // namespace
 
-/// FTS5 query text for user input: each whitespace-separated word becomes a quoted phrase (quotes
-/// inside doubled, so no operator, column filter or parenthesis is ever read as syntax); words with
-/// no letter or digit are dropped; the last phrase is also a prefix. "" when nothing is left.
-std::string fts_query(std::string_view input) {
-    std::vector<std::string_view> words;
-    std::size_t i = 0;
-    while (i < input.size()) {
-        while (i < input.size() && (input[i] == ' ' || input[i] == '\t' || input[i] == '\r' || input[i] == '\n')) ++i;
-        std::size_t b = i;
-        while (i < input.size() && !(input[i] == ' ' || input[i] == '\t' || input[i] == '\r' || input[i] == '\n')) ++i;
-        if (i > b) words.push_back(input.substr(b, i - b));
-    }
-    std::string out;
-    for (auto w : words) {
-        bool has_word = false;
-        for (unsigned char c : w) has_word = has_word || is_word_octet(c);
-        if (!has_word) continue;
-        if (!out.empty()) out += ' ';
-        out += '"';
-        for (char c : w) {
-            if (c == '"') out += '"';
-            out += c;
-        }
-        out += '"';
-    }
-    if (!out.empty()) out += '*';
-    return out;
-}
-
 struct message_index::impl {
     sqlite3* db = nullptr;
     bool recreated = false;
-    statement find_rowid, insert_row, insert_fts, delete_row, delete_fts, select_by_id, select_text, count_all,
-        list_page, count_match, search_page, mark, ids_in, oldest, totals;
+    statement find_rowid, insert_row, insert_fts, delete_row, delete_fts, select_by_id, select_text, mark, ids_in,
+        oldest, totals, set_lead;
+    std::map<std::string, statement> views;  // list/search/count statements by SQL text (a handful)
 
     ~impl() {
         // Statements first: sqlite3_close refuses a connection with live statements.
         find_rowid = {}, insert_row = {}, insert_fts = {}, delete_row = {}, delete_fts = {}, select_by_id = {};
-        select_text = {}, count_all = {}, list_page = {}, count_match = {}, search_page = {}, mark = {};
-        ids_in = {}, oldest = {}, totals = {};
+        select_text = {}, mark = {}, ids_in = {}, oldest = {}, totals = {}, set_lead = {};
+        views.clear();
         if (db) ::sqlite3_close(db);
+    }
+
+    // A prepared statement for a view query, made once per distinct SQL text.
+    result<statement*> view_statement(const std::string& sql) {
+        auto it = views.find(sql);
+        if (it != views.end()) return &it->second;
+        auto s = statement::prepare(db, sql);
+        if (!s) return fail(s.error());
+        return &views.emplace(sql, std::move(*s)).first->second;
     }
 
     result<void> prepare_all() {
@@ -212,28 +216,24 @@ struct message_index::impl {
             std::string sql;
         };
         const std::string cols(columns);
-        const std::string order = " ORDER BY m.arrival DESC, m.rowid DESC LIMIT ?3 OFFSET ?4";
-        const std::string match = "m.rowid IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1)";
         item items[] = {
             {&find_rowid, "SELECT rowid FROM messages WHERE folder = ?1 AND id = ?2"},
             {&insert_row,
              "INSERT INTO messages (folder, id, path, envelope_from, envelope_to, arrival, size, from_list, to_list, "
-             "cc_list, subject, date, attachments, snippet, read) "
-             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"},
-            {&insert_fts, "INSERT INTO messages_fts (rowid, subject, addresses, body) VALUES (?1, ?2, ?3, ?4)"},
+             "cc_list, subject, date, attachments, snippet, read, message_id) "
+             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"},
+            {&insert_fts, "INSERT INTO messages_fts (rowid, subject, sender, recipients, body) VALUES (?1, ?2, ?3, ?4, ?5)"},
             {&delete_row, "DELETE FROM messages WHERE rowid = ?1"},
             {&delete_fts, "DELETE FROM messages_fts WHERE rowid = ?1"},
             {&select_by_id, "SELECT " + cols + ", m.rowid FROM messages m WHERE m.id = ?1 AND (?2 = '' OR m.folder = ?2) "
                             "ORDER BY m.folder LIMIT 1"},
             {&select_text, "SELECT body FROM messages_fts WHERE rowid = ?1"},
-            {&count_all, "SELECT count(*) FROM messages m WHERE (?2 = '' OR m.folder = ?2)"},
-            {&list_page, "SELECT " + cols + " FROM messages m WHERE (?2 = '' OR m.folder = ?2)" + order},
-            {&count_match, "SELECT count(*) FROM messages m WHERE " + match + " AND (?2 = '' OR m.folder = ?2)"},
-            {&search_page, "SELECT " + cols + " FROM messages m WHERE " + match + " AND (?2 = '' OR m.folder = ?2)" + order},
             {&mark, "UPDATE messages SET read = ?3 WHERE id = ?1 AND (?2 = '' OR folder = ?2) AND read != ?3"},
-            {&ids_in, "SELECT rowid FROM messages WHERE id = ?1 AND (?2 = '' OR folder = ?2)"},
+            {&ids_in, "SELECT rowid, folder, id, path, size FROM messages WHERE id = ?1 AND (?2 = '' OR folder = ?2)"},
             {&oldest, "SELECT folder, id, path, size FROM messages ORDER BY arrival ASC, rowid ASC"},
             {&totals, "SELECT count(*), coalesce(sum(size), 0) FROM messages"},
+            // The lead row of a message is its first row (lowest rowid): lists over all folders show it alone.
+            {&set_lead, "UPDATE messages SET lead = (rowid = (SELECT min(rowid) FROM messages WHERE id = ?1)) WHERE id = ?1"},
         };
         for (auto& it : items) {
             auto s = statement::prepare(db, it.sql);
@@ -306,31 +306,62 @@ struct message_index::impl {
         if (m.date) s.bind(12, to_seconds(*m.date));
         else s.bind_null(12);
         s.bind(13, static_cast<std::int64_t>(m.attachments)).bind(14, m.snippet).bind(15, std::int64_t{m.read ? 1 : 0});
+        s.bind(16, m.message_id);
         if (auto r = s.run(); !r) return r;
         auto rowid = ::sqlite3_last_insert_rowid(db);
-        insert_fts.bind(1, rowid).bind(2, m.subject).bind(3, address_text(m)).bind(4, m.text);
-        return insert_fts.run();
+        insert_fts.bind(1, rowid).bind(2, m.subject).bind(3, sender_text(m)).bind(4, recipients_text(m)).bind(5, m.text);
+        if (auto r = insert_fts.run(); !r) return r;
+        return fix_lead(m.id);
     }
 
-    result<std::uint64_t> count(statement& s, std::string_view match, std::string_view folder) {
-        reset_guard g(s);
-        if (!match.empty()) s.bind(1, match);
-        s.bind(2, folder);
-        int rc = s.step();
+    result<void> fix_lead(std::string_view id) {
+        set_lead.bind(1, id);
+        return set_lead.run();
+    }
+
+    result<index::totals> count_view(const view& v) {
+        auto s = view_statement("SELECT count(*), coalesce(sum(m.read = 0), 0) FROM messages m WHERE " + where_of(v));
+        if (!s) return fail(s.error());
+        reset_guard g(**s);
+        bind_view(**s, v);
+        int rc = (*s)->step();
         if (rc != SQLITE_ROW) return fail(sqlite_error(rc));
-        return static_cast<std::uint64_t>(s.integer(0));
+        return index::totals{static_cast<std::uint64_t>((*s)->integer(0)), static_cast<std::uint64_t>((*s)->integer(1))};
     }
 
-    result<std::vector<indexed_message>> rows(statement& s, std::string_view match, std::string_view folder,
-                                              std::size_t start, std::size_t limit) {
-        reset_guard g(s);
-        if (!match.empty()) s.bind(1, match);
-        s.bind(2, folder).bind(3, static_cast<std::int64_t>(limit)).bind(4, static_cast<std::int64_t>(start));
+    result<std::vector<indexed_message>> view_rows(const view& v, std::size_t start, std::size_t limit) {
+        auto s = view_statement("SELECT " + std::string(columns) + " FROM messages m WHERE " + where_of(v) +
+                                " ORDER BY m.arrival DESC, m.rowid DESC LIMIT ?3 OFFSET ?4");
+        if (!s) return fail(s.error());
+        reset_guard g(**s);
+        bind_view(**s, v);
+        (*s)->bind(3, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)))
+            .bind(4, static_cast<std::int64_t>(std::min<std::size_t>(start, INT64_MAX)));
         std::vector<indexed_message> out;
         int rc;
-        while ((rc = s.step()) == SQLITE_ROW) out.push_back(read_row(s));
+        while ((rc = (*s)->step()) == SQLITE_ROW) out.push_back(read_row(**s));
         if (rc != SQLITE_DONE) return fail(sqlite_error(rc));
         return out;
+    }
+
+    // Every row (all folders) of the messages a view shows.
+    result<std::vector<message_ref>> view_refs(const view& v) {
+        auto s = view_statement("SELECT folder, id, path, size FROM messages WHERE id IN (SELECT m.id FROM messages m WHERE " +
+                                where_of(v) + ") ORDER BY rowid");
+        if (!s) return fail(s.error());
+        reset_guard g(**s);
+        bind_view(**s, v);
+        std::vector<message_ref> out;
+        int rc;
+        while ((rc = (*s)->step()) == SQLITE_ROW)
+            out.push_back({(*s)->text(0), (*s)->text(1), (*s)->text(2), static_cast<std::uint64_t>((*s)->integer(3))});
+        if (rc != SQLITE_DONE) return fail(sqlite_error(rc));
+        return out;
+    }
+
+    static void bind_view(statement& s, const view& v) {
+        if (!v.terms.fts.empty()) s.bind(1, v.terms.fts);
+        if (!v.folder.empty()) s.bind(2, v.folder);
     }
 
     // The rowids of `id` (in `folder`, or all folders).
@@ -370,16 +401,23 @@ result<void> message_index::add(const indexed_message& m) {
     return tx.commit();
 }
 
-result<page> message_index::list(std::size_t start, std::size_t limit, std::string_view folder) {
-    page out;
-    auto total = impl_->count(impl_->count_all, {}, folder);
-    if (!total) return fail(total.error());
-    out.total = *total;
-    auto rows = impl_->rows(impl_->list_page, {}, folder, start, limit);
-    if (!rows) return fail(rows.error());
-    out.messages = std::move(*rows);
-    return out;
+namespace {
+
+// SQLite reports a full-text query it cannot run as SQLITE_ERROR at step time; the query text is
+// built so that this should not happen, but the web API gets a 400-worthy code if it does.
+std::error_code to_query_error(std::error_code ec) {
+    return (ec.category() == sqlite_category() && (ec.value() & 0xff) == SQLITE_ERROR)
+               ? make_error_code(index_errc::bad_query)
+               : ec;
 }
+
+}  // namespace
+
+result<page> message_index::list(std::size_t start, std::size_t limit, std::string_view folder) {
+    return search({}, start, limit, folder);
+}
+
+result<totals> message_index::count(std::string_view folder) { return impl_->count_view(view{folder, {}}); }
 
 result<std::optional<indexed_message>> message_index::get(std::string_view id, std::string_view folder) {
     auto& s = impl_->select_by_id;
@@ -392,7 +430,7 @@ result<std::optional<indexed_message>> message_index::get(std::string_view id, s
         if (rc == SQLITE_DONE) return std::optional<indexed_message>();
         if (rc != SQLITE_ROW) return fail(sqlite_error(rc));
         m = read_row(s);
-        rowid = s.integer(15);
+        rowid = s.integer(16);
     }
     auto& t = impl_->select_text;
     reset_guard g(t);
@@ -405,22 +443,35 @@ result<std::optional<indexed_message>> message_index::get(std::string_view id, s
 
 result<page> message_index::search(std::string_view query, std::size_t start, std::size_t limit,
                                    std::string_view folder) {
-    auto q = fts_query(query);
-    if (q.empty()) return list(start, limit, folder);
-    // FTS5 reports a query it cannot run as SQLITE_ERROR at step time; the query text is built
-    // so that this should not happen, but the web API gets a 400-worthy code if it does.
-    auto to_query_error = [](std::error_code ec) {
-        return (ec.category() == sqlite_category() && (ec.value() & 0xff) == SQLITE_ERROR)
-                   ? make_error_code(index_errc::bad_query)
-                   : ec;
-    };
+    const view v{folder, parse_search(query)};
     page out;
-    auto total = impl_->count(impl_->count_match, q, folder);
-    if (!total) return fail(to_query_error(total.error()));
-    out.total = *total;
-    auto rows = impl_->rows(impl_->search_page, q, folder, start, limit);
+    auto t = impl_->count_view(v);
+    if (!t) return fail(to_query_error(t.error()));
+    out.total = t->messages;
+    out.unread = t->unread;
+    auto rows = impl_->view_rows(v, start, limit);
     if (!rows) return fail(to_query_error(rows.error()));
     out.messages = std::move(*rows);
+    return out;
+}
+
+result<std::vector<message_ref>> message_index::matching(std::string_view query, std::string_view folder) {
+    auto refs = impl_->view_refs(view{folder, parse_search(query)});
+    if (!refs) return fail(to_query_error(refs.error()));
+    return refs;
+}
+
+result<std::vector<message_ref>> message_index::rows_of(const std::vector<std::string>& ids) {
+    auto& s = impl_->ids_in;
+    std::vector<message_ref> out;
+    for (const auto& id : ids) {
+        reset_guard g(s);
+        s.bind(1, id).bind(2, std::string_view{});
+        int rc;
+        while ((rc = s.step()) == SQLITE_ROW)
+            out.push_back({s.text(1), s.text(2), s.text(3), static_cast<std::uint64_t>(s.integer(4))});
+        if (rc != SQLITE_DONE) return fail(sqlite_error(rc));
+    }
     return out;
 }
 
@@ -448,6 +499,8 @@ result<std::size_t> message_index::remove(const std::vector<std::string>& ids, s
             if (auto r = impl_->erase_row(rowid); !r) return fail(r.error());
             ++removed;
         }
+        if (!rowids->empty() && !folder.empty())
+            if (auto r = impl_->fix_lead(id); !r) return fail(r.error());
     }
     if (auto r = tx.commit(); !r) return fail(r.error());
     return removed;

@@ -54,6 +54,7 @@ struct indexed_message {
     std::uint64_t size = 0;                 ///< octets of the file
     std::vector<mailbox> from, to, cc;
     std::string subject;                    ///< decoded (RFC 2047)
+    std::string message_id;                 ///< the Message-ID field without '<' '>', or ""
     std::optional<std::chrono::system_clock::time_point> date;  ///< the Date field, when it parses
     std::uint32_t attachments = 0;
     std::string snippet;                    ///< the start of the text, white space collapsed
@@ -85,6 +86,21 @@ indexed_message describe(std::string_view raw, envelope env);
 /// prefix; "" when nothing is left.
 std::string fts_query(std::string_view input);
 
+/// A search as the web inbox takes it (Mailpit's filter words): the full-text part for FTS5 and
+/// the filters on columns.
+struct search_terms {
+    std::string fts;                ///< FTS5 query text, "" for none (see parse_search)
+    std::optional<bool> read;       ///< is:read / is:unread
+    bool with_attachments = false;  ///< has:attachment
+};
+
+/// Parses user input. Plain words and "quoted phrases" match subject, addresses and text; the
+/// prefixes from:, to: (To, Cc, envelope recipients) and subject: restrict a word or a phrase to
+/// those fields; is:read, is:unread and has:attachment filter. Every phrase is quoted for FTS5
+/// (inner quotes doubled), so no input is ever read as FTS5 syntax; words with no letter or digit
+/// are dropped; the last phrase also matches as a prefix.
+search_terms parse_search(std::string_view input);
+
 /// Retention: 0 means no limit. Defaults: 10 000 messages and 1 GiB.
 struct retention {
     std::size_t max_messages = 10'000;
@@ -102,6 +118,13 @@ struct message_ref {
 struct page {
     std::vector<indexed_message> messages;  ///< text is empty
     std::uint64_t total = 0;                ///< rows matching, all pages together
+    std::uint64_t unread = 0;               ///< of those, rows not read
+};
+
+/// Messages and unread messages of a view (see list()).
+struct totals {
+    std::uint64_t messages = 0;
+    std::uint64_t unread = 0;
 };
 
 struct index_stats {
@@ -130,14 +153,20 @@ public:
     /// Inserts or replaces the row for (folder, id).
     result<void> add(const indexed_message& m);
 
-    /// Newest first (arrival, then insertion order). `folder` "" means every folder.
+    /// Newest first (arrival, then insertion order). `folder` "" means every folder, with one row
+    /// per message: a message linked into several folders is listed once (its first row).
     result<page> list(std::size_t start, std::size_t limit, std::string_view folder = {});
+    /// The counts list() would give, without the rows.
+    result<totals> count(std::string_view folder = {});
     /// The row for `id` (in `folder`, or the first of any folder), with its text.
     result<std::optional<indexed_message>> get(std::string_view id, std::string_view folder = {});
-    /// Full-text search, newest first. The query is a list of words: each is matched as a phrase
-    /// (quoted), all must match; FTS5 syntax in the input is never interpreted. The last word also
-    /// matches as a prefix. An empty query lists everything.
+    /// Search, newest first, rows as list() gives them. The query is read by parse_search(): FTS5
+    /// syntax in the input is never interpreted. A query with no terms lists everything.
     result<page> search(std::string_view query, std::size_t start, std::size_t limit, std::string_view folder = {});
+    /// The rows a search matches, every page, as (folder, id, path, size): for deleting them.
+    result<std::vector<message_ref>> matching(std::string_view query, std::string_view folder = {});
+    /// Every row (all folders) of these ids, as (folder, id, path, size).
+    result<std::vector<message_ref>> rows_of(const std::vector<std::string>& ids);
 
     /// Sets or clears the read flag; returns the rows changed.
     result<std::size_t> mark_read(const std::vector<std::string>& ids, bool read, std::string_view folder = {});

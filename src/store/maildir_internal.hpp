@@ -42,6 +42,11 @@ public:
     result<void> write(std::span<const char> bytes) override;
     std::uint64_t size() const override { return size_; }
     const std::string& id() const override { return id_; }
+    std::vector<std::filesystem::path> final_paths() const override {
+        std::vector<std::filesystem::path> out;
+        for (const auto& f : folders_) out.push_back(f / "new" / file_name_);
+        return out;
+    }
 
     // Called by the committer thread only, once commit() has handed the writer over.
     // Writes out the buffer; returns the first error this message met (it sticks).

@@ -47,6 +47,8 @@ public:
     virtual std::uint64_t size() const = 0;
     /// The id the message will have once committed (the Maildir unique name, without host).
     virtual const std::string& id() const = 0;
+    /// Where the message will be once committed: one file in each folder's new/ (the same name).
+    virtual std::vector<std::filesystem::path> final_paths() const = 0;
 };
 
 using commit_callback = std::function<void(result<std::string> id)>;

@@ -79,12 +79,13 @@ TEST(Describe, FillsDecodedFields) {
     std::string raw =
         "From: =?UTF-8?Q?J=C3=B6rg?= <joerg@example.de>\r\nTo: a@x.example, \"B\" <b@x.example>\r\n"
         "Cc: c@x.example\r\nSubject: =?UTF-8?B?R3LDvMOfZQ==?=\r\nDate: Mon, 23 Nov 2026 12:41:00 +0000\r\n"
-        "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+        "Message-ID: <abc.1@x.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
         "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello   there\r\nworld\r\n"
         "--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=a.pdf\r\n"
         "Content-Transfer-Encoding: base64\r\n\r\nAAAA\r\n--b--\r\n";
     auto m = describe(raw, env);
     EXPECT_EQ(m.subject, "Grüße");
+    EXPECT_EQ(m.message_id, "abc.1@x.example");
     ASSERT_EQ(m.from.size(), 1u);
     EXPECT_EQ(m.from[0], (mailbox{"Jörg", "joerg@example.de"}));
     EXPECT_EQ(m.to.size(), 2u);
@@ -112,7 +113,8 @@ TEST(Describe, GarbageNeverFails) {
 TEST(FtsQuery, QuotesEveryWord) {
     EXPECT_EQ(fts_query("hello world"), "\"hello\" \"world\"*");
     EXPECT_EQ(fts_query("  a\"b  "), "\"a\"\"b\"*");
-    EXPECT_EQ(fts_query("subject:x OR"), "\"subject:x\" \"OR\"*");
+    EXPECT_EQ(fts_query("subject:x OR"), "{subject} : \"x\" \"OR\"*");
+    EXPECT_EQ(fts_query("foo:bar"), "\"foo:bar\"*");
     EXPECT_EQ(fts_query("* ( ) - \""), "");
     EXPECT_EQ(fts_query(""), "");
 }
@@ -260,13 +262,57 @@ TEST_F(MessageIndex, FoldersAreSeparate) {
     add(make("m", 100, "shared", "x", "bob@example.org"));
     add(make("m", 100, "shared", "x", "carol@example.org"));
     add(make("n", 200, "own", "x", "carol@example.org"));
-    EXPECT_EQ(idx_->list(0, 10)->total, 3u);
+    EXPECT_EQ(idx_->list(0, 10)->total, 2u);  // all folders: one row per message
     EXPECT_EQ(idx_->list(0, 10, "bob@example.org")->total, 1u);
     EXPECT_EQ(idx_->search("shared", 0, 10, "carol@example.org")->total, 1u);
     EXPECT_EQ(*idx_->mark_read({"m"}, true, "bob@example.org"), 1u);
     EXPECT_TRUE((*idx_->get("m", "bob@example.org"))->read);
     EXPECT_FALSE((*idx_->get("m", "carol@example.org"))->read);
     EXPECT_EQ(*idx_->remove({"m"}), 2u);
+}
+
+TEST_F(MessageIndex, LeadRowMovesWhenItsFolderGoes) {
+    add(make("m", 100, "shared", "x", "bob@example.org"));
+    add(make("m", 100, "shared", "x", "carol@example.org"));
+    ASSERT_EQ(*idx_->remove({"m"}, "bob@example.org"), 1u);
+    auto all = idx_->list(0, 10);
+    ASSERT_EQ(all->messages.size(), 1u);
+    EXPECT_EQ(all->messages[0].folder, "carol@example.org");
+    EXPECT_EQ(idx_->rows_of({"m"})->size(), 1u);
+}
+
+TEST(ParseSearch, FiltersAndColumns) {
+    auto t = parse_search("from:ann@example.com is:unread has:attachment \"two words\" subject:Hi");
+    EXPECT_EQ(t.fts, "{sender} : \"ann@example.com\" \"two words\" {subject} : \"Hi\"*");
+    EXPECT_EQ(t.read, false);
+    EXPECT_TRUE(t.with_attachments);
+    EXPECT_EQ(parse_search("is:read").fts, "");
+    EXPECT_EQ(parse_search("is:read").read, true);
+    EXPECT_EQ(parse_search("TO:\"Bob B\"").fts, "{recipients} : \"Bob B\"*");
+    EXPECT_EQ(parse_search("is:whatever").fts, "\"is:whatever\"*");
+    EXPECT_EQ(parse_search("from:\"").fts, "");  // an empty phrase is dropped
+}
+
+TEST_F(MessageIndex, SearchFiltersByFieldReadAndAttachments) {
+    add(make("a", 100, "invoice", "pay now", "inbox", "Ann <ann@example.com>"));
+    add(make("b", 200, "hello", "invoice attached", "inbox", "Zed <zed@example.com>"));
+    EXPECT_EQ(idx_->search("invoice", 0, 10)->total, 2u);
+    EXPECT_EQ(idx_->search("subject:invoice", 0, 10)->total, 1u);
+    EXPECT_EQ(idx_->search("from:zed", 0, 10)->messages.at(0).id, "b");
+    EXPECT_EQ(idx_->search("to:bob@example.org", 0, 10)->total, 2u);
+    EXPECT_EQ(idx_->search("from:bob", 0, 10)->total, 0u);  // bob is a recipient only
+    ASSERT_EQ(*idx_->mark_read({"a"}, true), 1u);
+    EXPECT_EQ(idx_->search("is:read", 0, 10)->messages.at(0).id, "a");
+    auto unread = idx_->search("is:unread", 0, 10);
+    EXPECT_EQ(unread->total, 1u);
+    EXPECT_EQ(unread->unread, 1u);
+    EXPECT_EQ(idx_->search("has:attachment", 0, 10)->total, 0u);
+    auto c = idx_->count();
+    EXPECT_EQ(c->messages, 2u);
+    EXPECT_EQ(c->unread, 1u);
+    auto refs = idx_->matching("from:ann");
+    ASSERT_EQ(refs->size(), 1u);
+    EXPECT_EQ((*refs)[0].id, "a");
 }
 
 TEST_F(MessageIndex, PruneByCountOldestFirst) {
