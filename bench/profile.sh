@@ -41,7 +41,7 @@ flush = "$FLUSH"
 level = "warn"
 EOF
 PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$POSTERN" serve --data "$WORK/data" --smtp "127.0.0.1:$PORT" --config "$WORK/postern.toml" &
+"$POSTERN" serve --data "$WORK/data" --smtp "127.0.0.1:$PORT" --http 127.0.0.1:0 --config "$WORK/postern.toml" &
 PID=$!
 sleep 0.5
 

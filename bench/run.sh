@@ -89,7 +89,7 @@ start_postern() {  # start_postern NAME FLUSH -> sets SRV_PID SRV_PORT SRV_MAILD
     postern_config "$dir/postern.toml" "$flush"
     SRV_PORT=$(free_port)
     bash -c 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"' postern \
-        "$POSTERN" serve --data "$dir/data" --smtp "127.0.0.1:$SRV_PORT" --config "$dir/postern.toml" \
+        "$POSTERN" serve --data "$dir/data" --smtp "127.0.0.1:$SRV_PORT" --http 127.0.0.1:0 --config "$dir/postern.toml" \
         >"$dir/postern.log" 2>&1 &
     SRV_PID=$!
     STARTED_PIDS+=("$SRV_PID")

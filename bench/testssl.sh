@@ -54,7 +54,7 @@ if [ "$CERT_MODE" = ca ]; then
     make_ca_cert "$WORK/pki" "$NAME"
     cert_args=(--tls-cert "$WORK/pki/cert.pem" --tls-key "$WORK/pki/key.pem")
 fi
-"$POSTERN" serve --data "$WORK/data" --config "$WORK/postern.toml" --hostname "$NAME" \
+"$POSTERN" serve --data "$WORK/data" --http 127.0.0.1:0 --config "$WORK/postern.toml" --hostname "$NAME" \
     --smtp "127.0.0.1:$STARTTLS_PORT" --smtps "127.0.0.1:$IMPLICIT_PORT" "${cert_args[@]}" \
     >"$OUT/postern.log" 2>&1 &
 POSTERN_PID=$!

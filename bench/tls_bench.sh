@@ -122,7 +122,7 @@ start_postern() {  # -> POSTERN_PID POSTERN_PORT POSTERN_MAILDIR
     postern_config "$dir/postern.toml"
     POSTERN_PORT=$(free_port)
     bash -c 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"' postern \
-        "$POSTERN" serve --data "$dir/data" --smtp "127.0.0.1:$POSTERN_PORT" --config "$dir/postern.toml" \
+        "$POSTERN" serve --data "$dir/data" --smtp "127.0.0.1:$POSTERN_PORT" --http 127.0.0.1:0 --config "$dir/postern.toml" \
         --hostname "$HOST_NAME" --tls-cert "$WORK/cert/cert.pem" --tls-key "$WORK/cert/key.pem" \
         >"$dir/postern.log" 2>&1 &
     POSTERN_PID=$!   # bash -c execs postern: this is postern's own pid

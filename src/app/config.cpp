@@ -195,7 +195,32 @@ void read_log(const reader& r, app_config& cfg) {
     if (auto v = r.get<std::string>("file")) cfg.log_file = *v;
 }
 
+void read_web(const reader& r, app_config& cfg) {
+    r.check_keys({"http", "auth_file", "max_messages", "max_size_mb"});
+    if (auto v = r.get<std::string>("http")) {
+        try {
+            parse_http_setting(*v, cfg.web);
+        } catch (const config_error& e) {
+            r.fail(*r.table.get("http"), e.what());
+        }
+    }
+    if (auto v = r.get<std::string>("auth_file")) cfg.web.auth_file = *v;
+    if (auto v = r.count("max_messages", 0, 1'000'000'000)) cfg.web.max_messages = *v;
+    if (auto v = r.count("max_size_mb", 0, 1'000'000'000)) cfg.web.max_size_mb = *v;
+}
+
 }  // namespace
+
+void parse_http_setting(const std::string& text, web_settings& web) {
+    if (text == "off") {
+        web.enabled = false;
+        return;
+    }
+    auto l = parse_listen_address(text);
+    web.enabled = true;
+    web.address = l.address;
+    web.port = l.port;
+}
 
 app_config default_config() {
     app_config cfg;
@@ -248,7 +273,7 @@ void load_config_file(const std::string& path, app_config& cfg) {
         throw config_error(fmt::format("{}:0: {}", path, e.what()));
     }
     reader top{path, root, ""};
-    top.check_keys({"hostname", "data", "smtp", "store", "log", "tls", "auth", "senders"});
+    top.check_keys({"hostname", "data", "smtp", "store", "log", "tls", "auth", "senders", "web"});
     if (auto v = top.get<std::string>("hostname")) cfg.hostname = *v;
     if (auto v = top.get<std::string>("data")) cfg.data = *v;
     if (auto* t = top.sub("smtp")) read_smtp(reader{path, *t, "smtp."}, cfg);
@@ -257,6 +282,7 @@ void load_config_file(const std::string& path, app_config& cfg) {
     if (auto* t = top.sub("log")) read_log(reader{path, *t, "log."}, cfg);
     if (auto* t = top.sub("auth")) read_auth(reader{path, *t, "auth."}, cfg);
     if (auto* t = top.sub("senders")) read_senders(reader{path, *t, "senders."}, cfg);
+    if (auto* t = top.sub("web")) read_web(reader{path, *t, "web."}, cfg);
 }
 
 void finish_config(app_config& cfg) {

@@ -14,6 +14,17 @@
 
 namespace postern::app {
 
+/// [web]: the web inbox's HTTP listener, its basic auth and the inbox's retention.
+struct web_settings {
+    bool enabled = true;                       // --http off, [web] http = "off"
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 8025;
+    std::filesystem::path auth_file;           // [web] auth_file: a passwd-file; empty: no auth
+    /// [web] max_messages / max_size_mb: the oldest messages beyond are deleted. Unset: 10 000
+    /// messages and 1024 MiB in catch-all mode, no limit with local domains (users' mail).
+    std::optional<std::uint64_t> max_messages, max_size_mb;
+};
+
 struct app_config {
     std::string hostname;                      // default: the system host name
     std::filesystem::path data = "postern-data";
@@ -26,6 +37,7 @@ struct app_config {
     server::relay_rules relay;                 // [smtp] local_domains, [senders]; --local-domain
     std::filesystem::path passwd_file;         // [auth] passwd_file: a Dovecot passwd-file, read as it is
     bool auth_accept_any = false;              // [auth] accept_any, --auth-accept-any (catch-all mode only)
+    web_settings web;
 };
 
 /// A configuration error, reported as "file:line: message" with exit status 2.
@@ -42,6 +54,9 @@ void load_config_file(const std::string& path, app_config& cfg);
 /// "127.0.0.1:2525", "[::1]:2525", "localhost:25" (port 0: any free port). Throws config_error.
 server::listener_config parse_listen_address(const std::string& text,
                                              server::listener_role role = server::listener_role::mx);
+
+/// --http / [web] http: "ADDR:PORT" or "off". Throws config_error.
+void parse_http_setting(const std::string& text, web_settings& web);
 
 /// "mx", "smtp" (same as mx), "submission" or "submissions". Throws config_error.
 server::listener_role parse_role(const std::string& text);

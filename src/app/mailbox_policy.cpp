@@ -12,15 +12,27 @@ namespace postern::app {
 namespace {
 
 // Hands the store's writer to the server as a message_sink.
+// Hands the store's writer to the server as a message_sink; tells `hook` about the stored files.
 class store_sink final : public server::message_sink {
 public:
-    store_sink(store::maildir_store& s, std::unique_ptr<store::message_writer> w) : store_(s), writer_(std::move(w)) {}
+    store_sink(store::maildir_store& s, std::unique_ptr<store::message_writer> w, stored_message m, stored_hook hook)
+        : store_(s), writer_(std::move(w)), stored_(std::move(m)), hook_(std::move(hook)) {}
     result<void> write(std::span<const char> bytes) override { return writer_->write(bytes); }
-    void commit(std::function<void(result<std::string>)> done) override { store_.commit(std::move(writer_), std::move(done)); }
+    void commit(std::function<void(result<std::string>)> done) override {
+        if (!hook_) return store_.commit(std::move(writer_), std::move(done));
+        stored_.files = writer_->final_paths();
+        store_.commit(std::move(writer_), [done = std::move(done), m = std::move(stored_), hook = std::move(hook_)](
+                                              result<std::string> id) mutable {
+            if (id) hook(std::move(m));
+            done(std::move(id));
+        });
+    }
 
 private:
     store::maildir_store& store_;
     std::unique_ptr<store::message_writer> writer_;
+    stored_message stored_;
+    stored_hook hook_;
 };
 
 // RFC 3848 and RFC 6531 §3.7.3: the "with" keyword of the Received field (S: TLS, A: AUTH).
@@ -92,7 +104,13 @@ server::begin_result mailbox_policy::begin_message(const server::session_info& s
         log::error(s.id, log::ev::store_error, {{"error", w.error().message()}});
         return proto::replies::local_error();
     }
-    auto sink = std::make_unique<store_sink>(store_, std::move(*writer));
+    stored_message stored;
+    if (on_stored_) {
+        stored.envelope_from = tx.reverse_path.mbox ? tx.reverse_path.mbox->to_string() : std::string();
+        stored.envelope_to = rcpts;
+        stored.arrival = clock_.now();
+    }
+    auto sink = std::make_unique<store_sink>(store_, std::move(*writer), std::move(stored), on_stored_);
     if (checks_senders(s)) return check_authors(std::move(sink), rules_, s.user, hostname_, s.id);
     return sink;
 }

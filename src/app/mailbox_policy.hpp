@@ -10,10 +10,24 @@
 #include "server/relay_rules.hpp"
 #include "store/maildir_store.hpp"
 
+#include <chrono>
+#include <filesystem>
+#include <functional>
 #include <memory>
+#include <vector>
 #include <string>
 
 namespace postern::app {
+
+/// A message now durable in the store: its files (one per folder) and envelope.
+struct stored_message {
+    std::vector<std::filesystem::path> files;
+    std::string envelope_from;              ///< without '<' '>', "" for the null path
+    std::vector<std::string> envelope_to;
+    std::chrono::system_clock::time_point arrival;
+};
+/// Called on the store's committer thread, after the message is durable and before the 250.
+using stored_hook = std::function<void(stored_message)>;
 
 class mailbox_policy final : public server::policy {
 public:
@@ -28,6 +42,9 @@ public:
     /// 554 5.7.1 relay denied, 550 5.1.1 unknown local user (see server::relay_rules).
     std::optional<proto::reply> check_rcpt(const server::session_info& s, const proto::transaction& tx,
                                            const proto::rcpt_event& ev) override;
+
+    /// Told about every message once it is stored (the web inbox indexes it).
+    void on_stored(stored_hook h) { on_stored_ = std::move(h); }
 
     server::begin_result begin_message(const server::session_info& s, const proto::transaction& tx) override;
     /// 250 for a recipient that has a mailbox folder (per-recipient layout), else 252.
@@ -44,6 +61,7 @@ private:
     const clock& clock_;
     server::relay_rules rules_;
     std::shared_ptr<const auth::credential_store> users_;
+    stored_hook on_stored_;
 };
 
 }  // namespace postern::app

@@ -19,7 +19,7 @@ using postern::app::app_config;
 struct serve_flags {
     std::string config, data, hostname, log_level;
     std::vector<std::string> smtp, submission, smtps;
-    std::string tls_cert, tls_key;
+    std::string tls_cert, tls_key, http;
     std::vector<std::string> local_domains;
     bool verbose = false;
     bool auth_accept_any = false;
@@ -38,6 +38,7 @@ void add_serve(CLI::App& app, serve_flags& f) {
                   "Domain this server receives mail for, repeatable; turns catch-all off (others: 554 5.7.1 unless authenticated)");
     s->add_flag("--auth-accept-any", f.auth_accept_any,
                 "While there are no users, offer AUTH and let any name and password in (catch-all mode only)");
+    s->add_option("--http", f.http, "Web inbox and API listener ADDR:PORT, or 'off' (default 127.0.0.1:8025)");
     s->add_option("--hostname", f.hostname, "Host name in the greeting and Received headers (default: the system's)");
     s->add_option("--log-level", f.log_level, "trace, debug, info, warn or error (default info)");
     s->add_flag("-v,--verbose", f.verbose, "Trace the SMTP dialogue (AUTH payloads masked)");
@@ -72,6 +73,7 @@ int run_serve(const serve_flags& f) {
             for (const auto& d : f.local_domains) cfg.relay.local_domains.push_back(postern::app::parse_local_domain(d));
         }
         if (f.auth_accept_any) cfg.auth_accept_any = true;
+        if (!f.http.empty()) postern::app::parse_http_setting(f.http, cfg.web);
         if (!f.log_level.empty()) {
             bool ok = false;
             cfg.log_level = postern::log::parse_level(f.log_level, ok);

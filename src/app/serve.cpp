@@ -6,6 +6,8 @@
 #include "auth/user_db.hpp"
 #include "net/tls.hpp"
 #include "server/smtp_server.hpp"
+#include "web/http_server.hpp"
+#include "web/inbox.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -68,6 +70,58 @@ std::shared_ptr<const auth::credential_store> open_users(const app_config& cfg) 
         std::vector<std::shared_ptr<const auth::credential_store>>{users, std::shared_ptr<const auth::credential_store>(std::move(*file))});
 }
 
+// The inbox's retention: the configured limits, else a bound for a test server's catch-all
+// inbox and none for users' mailboxes.
+index::retention retention_of(const app_config& cfg) {
+    const bool catch_all = cfg.relay.catch_all();
+    index::retention r{0, 0};
+    r.max_messages = cfg.web.max_messages.value_or(catch_all ? 10'000 : 0);
+    r.max_bytes = cfg.web.max_size_mb.value_or(catch_all ? 1024 : 0) * 1024 * 1024;
+    return r;
+}
+
+// The web inbox: the index fed by the policy, and (unless --http off) the HTTP server.
+struct web_side {
+    std::unique_ptr<web::inbox> box;
+    std::unique_ptr<web::http_server> http;
+};
+
+std::optional<web_side> open_web(const app_config& cfg, boost::asio::io_context& io, const server::smtp_server& srv,
+                                 mailbox_policy& policy) {
+    web_side w;
+    auto box = web::inbox::open(web::inbox_config{cfg.data, retention_of(cfg)});
+    if (!box) {
+        std::fprintf(stderr, "postern: cannot open the index %s: %s\n", (cfg.data / "index.sqlite").c_str(),
+                     box.error().message().c_str());
+        return std::nullopt;
+    }
+    w.box = std::move(*box);
+    policy.on_stored([b = w.box.get()](stored_message m) {
+        b->on_arrival(web::arrival{std::move(m.files), std::move(m.envelope_from), std::move(m.envelope_to), m.arrival});
+    });
+    if (!cfg.web.enabled) return w;
+    web::http_config hc;
+    hc.address = cfg.web.address;
+    hc.port = cfg.web.port;
+    if (!cfg.web.auth_file.empty()) {
+        auto file = auth::passwd_file::open(cfg.web.auth_file);
+        if (!file) {
+            std::fprintf(stderr, "postern: cannot read the web auth file %s: %s\n", cfg.web.auth_file.c_str(),
+                         file.error().message().c_str());
+            return std::nullopt;
+        }
+        hc.users = std::shared_ptr<const auth::credential_store>(std::move(*file));
+    }
+    w.http = std::make_unique<web::http_server>(io, hc, *w.box, &srv);
+    try {
+        w.http->listen();
+    } catch (const std::system_error& e) {
+        std::fprintf(stderr, "postern: %s\n", e.what());
+        return std::nullopt;
+    }
+    return w;
+}
+
 }  // namespace
 
 int serve(const app_config& cfg) {
@@ -99,6 +153,11 @@ int serve(const app_config& cfg) {
     }
 
     mailbox_policy policy(**store, cfg.store.folders, cfg.hostname, clock, cfg.relay, users);
+    auto web = open_web(cfg, io, srv, policy);
+    if (!web) {
+        (*store)->stop();
+        return 1;
+    }
     boost::asio::signal_set signals(io, SIGTERM, SIGINT);
     bool drained = false;
     std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec, int sig) {
@@ -113,16 +172,19 @@ int serve(const app_config& cfg) {
     reload_on_hup(hup, **tls);
     srv.on_drained([&] {
         drained = true;
+        if (web->http) web->http->stop();
         boost::system::error_code ignored;
         signals.cancel(ignored);
         hup.cancel(ignored);
     });
     srv.start(policy);
+    if (web->http) web->http->start();
     log::info(log::no_session, log::ev::server_start,
               {{"version", POSTERN_VERSION}, {"hostname", cfg.hostname}, {"data", cfg.data.string()},
                {"catch_all", cfg.relay.catch_all()}, {"users", !users->empty()}, {"auth_accept_any", cfg.auth_accept_any}});
     io.run();
     (*store)->stop();
+    web->box->stop();  // after the store: every message it stored is indexed
     const auto& st = srv.stats();
     log::info(log::no_session, log::ev::server_stop,
               {{"connections", st.connections}, {"messages", st.messages}, {"refused", st.refused}});

@@ -24,6 +24,7 @@ enum class ev {
     tls_generate, tls_reload,
     smtp_tls, smtp_tls_error, smtp_tls_discard, smtp_auth, smtp_auth_fail,
     smtp_relay_denied, smtp_sender_refused,
+    index_error, index_rebuild, index_prune, http_listen, http_request, http_error,
 };
 std::string_view name(ev e);
 

@@ -401,6 +401,14 @@ result<void> message_index::add(const indexed_message& m) {
     return tx.commit();
 }
 
+result<void> message_index::add(const std::vector<indexed_message>& rows) {
+    detail::transaction tx(impl_->db);
+    if (auto r = tx.begin(); !r) return r;
+    for (const auto& m : rows)
+        if (auto r = impl_->insert(m); !r) return r;
+    return tx.commit();
+}
+
 namespace {
 
 // SQLite reports a full-text query it cannot run as SQLITE_ERROR at step time; the query text is
@@ -486,6 +494,14 @@ result<std::size_t> message_index::mark_read(const std::vector<std::string>& ids
     }
     if (auto r = tx.commit(); !r) return fail(r.error());
     return changed;
+}
+
+result<std::size_t> message_index::mark_all_read(bool read) {
+    auto s = statement::prepare(impl_->db, "UPDATE messages SET read = ?1 WHERE read != ?1");
+    if (!s) return fail(s.error());
+    s->bind(1, std::int64_t{read ? 1 : 0});
+    if (auto r = s->run(); !r) return fail(r.error());
+    return static_cast<std::size_t>(::sqlite3_changes(impl_->db));
 }
 
 result<std::size_t> message_index::remove(const std::vector<std::string>& ids, std::string_view folder) {

@@ -152,6 +152,8 @@ public:
 
     /// Inserts or replaces the row for (folder, id).
     result<void> add(const indexed_message& m);
+    /// Several rows in one transaction (all or none).
+    result<void> add(const std::vector<indexed_message>& rows);
 
     /// Newest first (arrival, then insertion order). `folder` "" means every folder, with one row
     /// per message: a message linked into several folders is listed once (its first row).
@@ -170,6 +172,8 @@ public:
 
     /// Sets or clears the read flag; returns the rows changed.
     result<std::size_t> mark_read(const std::vector<std::string>& ids, bool read, std::string_view folder = {});
+    /// Sets or clears the read flag of every row; returns the rows changed.
+    result<std::size_t> mark_all_read(bool read);
     /// Removes index rows only (the caller deletes the files); returns the rows removed.
     result<std::size_t> remove(const std::vector<std::string>& ids, std::string_view folder = {});
     result<void> remove_all();

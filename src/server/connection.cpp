@@ -203,6 +203,7 @@ void connection::handle(const proto::event& ev) {
     auto& p = srv_.decisions();
     if (auto* h = std::get_if<proto::hello_event>(&ev)) {
         auto r = p.check_hello(info_, *h);
+        srv_.mutable_stats().count_refusal("helo", r);
         if (!r || r->positive()) {
             info_.helo = h->domain;
             info_.esmtp = h->extended;
@@ -210,10 +211,12 @@ void connection::handle(const proto::event& ev) {
         core_.respond(r);
     } else if (auto* m = std::get_if<proto::mail_event>(&ev)) {
         auto r = p.check_mail(info_, *m);
+        srv_.mutable_stats().count_refusal("mail", r);
         log::debug(info_.id, log::ev::smtp_mail, {{"from", m->reverse_path.to_string()}, {"code", r ? r->code : 250}});
         core_.respond(r);
     } else if (auto* rc = std::get_if<proto::rcpt_event>(&ev)) {
         auto r = p.check_rcpt(info_, *core_.current_transaction(), *rc);
+        srv_.mutable_stats().count_refusal("rcpt", r);
         log::debug(info_.id, log::ev::smtp_rcpt, {{"to", rc->forward_path.to_string()}, {"code", r ? r->code : 250}});
         core_.respond(r);
     } else if (std::holds_alternative<proto::data_event>(ev)) {
@@ -236,6 +239,7 @@ void connection::begin_message() {
         sink_error_ = {};
         core_.respond();
     } else {
+        srv_.mutable_stats().count_refusal("data", std::get<proto::reply>(r));
         core_.respond(std::get<proto::reply>(r));
     }
 }
@@ -250,10 +254,12 @@ asio::awaitable<proto::reply> connection::finish_message() {
     if (!sink_ || sink_error_) {
         log::error(info_.id, log::ev::store_error, {{"error", sink_error_ ? sink_error_.message() : "no sink"}});
         sink_.reset();
+        srv_.mutable_stats().count_refusal("data", proto::replies::storage_error(sink_error_));
         co_return proto::replies::storage_error(sink_error_);
     }
     if (auto refusal = sink_->verdict()) {
         sink_.reset();
+        srv_.mutable_stats().count_refusal("data", refusal);
         log::info(info_.id, log::ev::smtp_reject, {{"stage", "data"}, {"code", refusal->code}, {"reason", refusal->first_line()}});
         co_return *refusal;
     }
@@ -264,9 +270,11 @@ asio::awaitable<proto::reply> connection::finish_message() {
     sink_.reset();
     if (!id) {
         log::error(info_.id, log::ev::store_commit_error, {{"error", id.error().message()}});
+        srv_.mutable_stats().count_refusal("data", proto::replies::storage_error(id.error()));
         co_return proto::replies::storage_error(id.error());
     }
     ++srv_.mutable_stats().messages;
+    srv_.mutable_stats().bytes += tx->size;
     log::info(info_.id, log::ev::smtp_message,
               {{"id", *id}, {"from", tx->reverse_path.to_string()}, {"rcpts", tx->recipients.size()}, {"size", tx->size}});
     co_return proto::replies::queued(*id);
@@ -288,11 +296,13 @@ asio::awaitable<bool> connection::start_tls() {
     reading_ = false;
     if (ec) {
         end_reason_ = timed_out_ ? "timeout" : "tls_error";
+        ++srv_.mutable_stats().tls_failures;
         // info, not warn: scanners and clients that hang up mid-handshake are everyday traffic.
         log::info(info_.id, log::ev::smtp_tls_error, {{"error", ec.message()}});
         co_return false;
     }
     touch();
+    ++srv_.mutable_stats().tls_handshakes;
     auto described = net::describe(tls_->stream.native_handle());
     info_.tls = true;
     info_.tls_version = std::move(described.version);

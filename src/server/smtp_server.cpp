@@ -15,6 +15,14 @@
 #include <random>
 
 namespace postern::server {
+
+void server_stats::count_refusal(std::string_view stage, const std::optional<proto::reply>& r) {
+    if (!r || r->positive()) return;
+    std::string key = std::string(stage) + " " + std::to_string(r->code);
+    if (r->esc) key += " " + r->esc->to_string();
+    ++rejections[key];
+}
+
 namespace {
 
 constexpr auto as_result = asio::as_tuple(asio::use_awaitable);

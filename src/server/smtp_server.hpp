@@ -17,6 +17,8 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -28,9 +30,16 @@ namespace asio = boost::asio;
 class connection;
 class auth_service;
 
+/// Counters since start, for /metrics. Touched on the server's io_context only.
 struct server_stats {
     std::uint64_t connections = 0, refused = 0, messages = 0, aborted = 0;
     std::uint64_t auth_ok = 0, auth_failures = 0;
+    std::uint64_t bytes = 0;                        ///< octets of accepted messages (as received)
+    std::uint64_t tls_handshakes = 0, tls_failures = 0;
+    /// Refusals by the policy or the store, keyed "stage code x.y.z" (stage: helo, mail, rcpt,
+    /// data), e.g. "rcpt 550 5.7.1": relay denied, unknown users, senders not owned, content refused.
+    std::map<std::string, std::uint64_t> rejections;
+    void count_refusal(std::string_view stage, const std::optional<proto::reply>& r);
 };
 
 class smtp_server {

@@ -22,6 +22,7 @@ E2E_DIR = Path(__file__).resolve().parent
 REPO = E2E_DIR.parent.parent
 
 LISTEN_RE = re.compile(r"server\.listen\b.*\brole=(\S+) address=(\S+):(\d+)")
+HTTP_LISTEN_RE = re.compile(r"http\.listen\b.*\baddress=(\S+) port=(\d+)")
 
 
 def postern_bin() -> str:
@@ -50,12 +51,15 @@ class Server:
         self.port = 0
         self.log: list[str] = []
         self.listeners: dict[str, tuple[str, int]] = {}  # role -> the first address of that role
+        self.http: tuple[str, int] | None = None  # the web inbox, when it listens
         self._log_lock = threading.Lock()
         self._reader: threading.Thread | None = None
         self.returncode: int | None = None
 
     def argv(self) -> list[str]:
         argv = [postern_bin(), "serve", "--data", str(self.data_dir), "--smtp", "127.0.0.1:0"]
+        if "--http" not in self.extra_args:
+            argv += ["--http", "127.0.0.1:0"]  # never the default 8025: tests run side by side
         if self.config is not None:
             argv += ["--config", str(self.config)]
         if self.verbose:
@@ -74,6 +78,9 @@ class Server:
                 with self._log_lock:
                     self.log.append(line)
                 if not found.is_set():
+                    h = HTTP_LISTEN_RE.search(line)
+                    if h:
+                        self.http = (h.group(1), int(h.group(2)))
                     m = LISTEN_RE.search(line)
                     if m:
                         if not self.listeners:
@@ -95,6 +102,11 @@ class Server:
     @property
     def address(self) -> tuple[str, int]:
         return (self.host, self.port)
+
+    @property
+    def http_url(self) -> str:
+        assert self.http is not None, "the web inbox is not listening"
+        return f"http://{self.http[0]}:{self.http[1]}"
 
     def log_text(self) -> str:
         with self._log_lock:
