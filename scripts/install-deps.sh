@@ -17,7 +17,7 @@ build_pkgs=(
 test_pkgs=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pytest swaks libnet-ssleay-perl libio-socket-inet6-perl libnet-dns-perl libauthen-sasl-perl
-  nodejs testssl.sh dnsmasq-base python3-aiosmtpd
+  nodejs testssl.sh dnsmasq-base python3-aiosmtpd chromium
 )
 
 missing=()
@@ -42,7 +42,7 @@ fi
 
 if [ "$want_tests" = 1 ]; then
   command -v npm >/dev/null 2>&1 || { echo "npm is required for the nodemailer tests" >&2; exit 1; }
-  if [ ! -d tests/e2e/node_modules/nodemailer ]; then
+  if [ ! -d tests/e2e/node_modules/nodemailer ] || [ ! -d tests/e2e/node_modules/playwright-core ]; then
     (cd tests/e2e && npm ci --no-audit --no-fund --silent 2>/dev/null || npm install --no-audit --no-fund --silent)
   fi
 fi
