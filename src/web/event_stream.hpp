@@ -22,6 +22,10 @@ public:
     /// every 15 s; returns when the page leaves, falls too far behind or close_all() is called.
     boost::asio::awaitable<void> serve(boost::beast::tcp_stream& stream,
                                        const boost::beast::http::request<boost::beast::http::string_body>& req);
+    /// The same events as WebSocket text messages (Mailpit's /api/events), for a request that
+    /// asks to upgrade; the client's messages are read and ignored.
+    boost::asio::awaitable<void> serve_websocket(boost::beast::tcp_stream& stream,
+                                                 boost::beast::http::request<boost::beast::http::string_body> req);
     /// Queues one event (JSON text) for every listener.
     void publish(std::string json);
     void close_all();

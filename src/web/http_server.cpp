@@ -19,6 +19,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include <set>
 #include <unordered_map>
@@ -215,6 +216,11 @@ asio::awaitable<void> http_server::impl::session(tcp::socket socket) {
             auto [wec, wn] = co_await http::async_write(stream, res, as_result);
             if (wec || !req.keep_alive()) break;
             continue;
+        }
+        if (target_path(req.target()) == "/api/events" && boost::beast::websocket::is_upgrade(req)) {
+            auto events = hub.serve_websocket(stream, std::move(req));
+            co_await std::move(events);
+            break;
         }
         if (target_path(req.target()) == "/api/events" && req.method() == http::verb::get) {
             auto events = hub.serve(stream, req);
