@@ -3,6 +3,8 @@
 #include "index/message_index.hpp"
 #include "message/mime_parse.hpp"
 
+#include <algorithm>
+
 namespace postern::index {
 namespace {
 
@@ -40,10 +42,13 @@ indexed_message describe(std::string_view raw, envelope env) {
     m.from = to_mailboxes(parsed.from);
     m.to = to_mailboxes(parsed.to);
     m.cc = to_mailboxes(parsed.cc);
+    m.reply_to = to_mailboxes(parsed.reply_to);
     m.subject = std::move(parsed.subject);
     m.message_id = std::move(parsed.message_id);
     m.date = parsed.date;
-    m.attachments = static_cast<std::uint32_t>(parsed.attachments.size());
+    // As Mailpit counts them: inline parts (cid: images) are not attachments.
+    m.attachments = static_cast<std::uint32_t>(
+        std::count_if(parsed.attachments.begin(), parsed.attachments.end(), [](const auto& a) { return !a.is_inline; }));
     m.snippet = message::snippet(parsed, snippet_chars);
     m.text = !parsed.text.empty() ? std::move(parsed.text) : message::html_to_text(parsed.html);
     cut_utf8(m.text, max_indexed_text);

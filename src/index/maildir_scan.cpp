@@ -3,7 +3,11 @@
 #include "index/maildir_scan.hpp"
 #include "message/mime_parse.hpp"
 
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <tuple>
 #include <system_error>
 
 namespace postern::index::detail {
@@ -133,6 +137,28 @@ std::optional<std::string> recipient_of_folder(std::string_view folder) {
     return std::nullopt;
 }
 
+namespace {
+
+// Delivery order from a Maildir unique name "<secs>.M<usec>P<pid>Q<n>...": rows are inserted in
+// this order so that messages of one second keep their order (rowid breaks arrival ties).
+// Other names sort after, by name.
+std::tuple<std::uint64_t, std::uint64_t, std::uint64_t, std::string> order_key(const fs::path& p) {
+    const std::string name = p.filename().string();
+    std::uint64_t v[3] = {~0ull, ~0ull, ~0ull};
+    const char* s = name.c_str();
+    char* end = nullptr;
+    v[0] = std::strtoull(s, &end, 10);
+    if (end != s && *end == '.' && end[1] == 'M') {
+        v[1] = std::strtoull(end + 2, &end, 10);
+        if (const char* q = std::strchr(end, 'Q')) v[2] = std::strtoull(q + 1, nullptr, 10);
+    } else {
+        v[0] = v[1] = ~0ull;
+    }
+    return {v[0], v[1], v[2], name};
+}
+
+}  // namespace
+
 rebuild_report scan_maildir(const fs::path& mail_root, const std::function<bool(indexed_message&&)>& sink) {
     rebuild_report report;
     std::error_code ec;
@@ -141,9 +167,16 @@ rebuild_report scan_maildir(const fs::path& mail_root, const std::function<bool(
         auto folder_name = folder.path().filename().string();
         if (folder_name.empty() || folder_name.front() == '.' || !folder.is_directory(ec)) continue;
         auto folder_recipient = recipient_of_folder(folder_name);
+        std::vector<std::pair<fs::directory_entry, const char*>> files;
         for (const char* sub : {"new", "cur"}) {
             std::error_code sub_ec;
-            for (const auto& file : fs::directory_iterator(folder.path() / sub, sub_ec)) {
+            for (const auto& file : fs::directory_iterator(folder.path() / sub, sub_ec)) files.emplace_back(file, sub);
+        }
+        std::sort(files.begin(), files.end(),
+                  [](const auto& a, const auto& b) { return order_key(a.first.path()) < order_key(b.first.path()); });
+        {
+            std::error_code sub_ec;
+            for (const auto& [file, sub] : files) {
                 auto name = file.path().filename().string();
                 if (name.empty() || name.front() == '.' || !file.is_regular_file(sub_ec)) continue;
                 std::error_code size_ec;

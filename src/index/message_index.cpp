@@ -47,6 +47,7 @@ CREATE TABLE messages (
     snippet       TEXT NOT NULL,
     read          INTEGER NOT NULL DEFAULT 0,
     message_id    TEXT NOT NULL,
+    reply_list    TEXT NOT NULL,
     lead          INTEGER NOT NULL DEFAULT 0,
     UNIQUE (folder, id)
 );
@@ -60,7 +61,7 @@ COMMIT;
 
 constexpr std::string_view columns =
     "m.folder, m.id, m.path, m.envelope_from, m.envelope_to, m.arrival, m.size, m.from_list, m.to_list, "
-    "m.cc_list, m.subject, m.date, m.attachments, m.snippet, m.read, m.message_id";
+    "m.cc_list, m.subject, m.date, m.attachments, m.snippet, m.read, m.message_id, m.reply_list";
 
 // Lists are stored as text: entries split by RS (0x1E), name and address by US (0x1F). Those two
 // octets are dropped from the values (they never occur in decoded mail text worth keeping).
@@ -153,6 +154,7 @@ indexed_message read_row(const statement& s) {
     m.snippet = s.text(13);
     m.read = s.integer(14) != 0;
     m.message_id = s.text(15);
+    m.reply_to = decode_mailboxes(s.text(16));
     return m;
 }
 
@@ -220,8 +222,8 @@ struct message_index::impl {
             {&find_rowid, "SELECT rowid FROM messages WHERE folder = ?1 AND id = ?2"},
             {&insert_row,
              "INSERT INTO messages (folder, id, path, envelope_from, envelope_to, arrival, size, from_list, to_list, "
-             "cc_list, subject, date, attachments, snippet, read, message_id) "
-             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"},
+             "cc_list, subject, date, attachments, snippet, read, message_id, reply_list) "
+             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"},
             {&insert_fts, "INSERT INTO messages_fts (rowid, subject, sender, recipients, body) VALUES (?1, ?2, ?3, ?4, ?5)"},
             {&delete_row, "DELETE FROM messages WHERE rowid = ?1"},
             {&delete_fts, "DELETE FROM messages_fts WHERE rowid = ?1"},
@@ -306,7 +308,7 @@ struct message_index::impl {
         if (m.date) s.bind(12, to_seconds(*m.date));
         else s.bind_null(12);
         s.bind(13, static_cast<std::int64_t>(m.attachments)).bind(14, m.snippet).bind(15, std::int64_t{m.read ? 1 : 0});
-        s.bind(16, m.message_id);
+        s.bind(16, m.message_id).bind(17, encode_mailboxes(m.reply_to));
         if (auto r = s.run(); !r) return r;
         auto rowid = ::sqlite3_last_insert_rowid(db);
         insert_fts.bind(1, rowid).bind(2, m.subject).bind(3, sender_text(m)).bind(4, recipients_text(m)).bind(5, m.text);
@@ -438,7 +440,7 @@ result<std::optional<indexed_message>> message_index::get(std::string_view id, s
         if (rc == SQLITE_DONE) return std::optional<indexed_message>();
         if (rc != SQLITE_ROW) return fail(sqlite_error(rc));
         m = read_row(s);
-        rowid = s.integer(16);
+        rowid = s.integer(17);
     }
     auto& t = impl_->select_text;
     reset_guard g(t);

@@ -52,7 +52,7 @@ struct indexed_message {
     std::vector<std::string> envelope_to;   ///< forward paths without '<' '>'; may be empty after rebuild()
     std::chrono::system_clock::time_point arrival;  ///< when the message was received (second precision)
     std::uint64_t size = 0;                 ///< octets of the file
-    std::vector<mailbox> from, to, cc;
+    std::vector<mailbox> from, to, cc, reply_to;
     std::string subject;                    ///< decoded (RFC 2047)
     std::string message_id;                 ///< the Message-ID field without '<' '>', or ""
     std::optional<std::chrono::system_clock::time_point> date;  ///< the Date field, when it parses

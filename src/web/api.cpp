@@ -96,17 +96,20 @@ answer<index::indexed_message> find_row(inbox& box, std::string_view id) {
     return std::move(**row);
 }
 
-// The message file of a row, mapped (it may have moved from new/ to cur/ with flags).
-answer<mapped_file> open_message(const index::indexed_message& row) {
-    auto f = mapped_file::open(row.path);
-    if (f) return std::move(*f);
+// Where a row's file is now: where it was stored, or in cur/ with flags (an IMAP server read it).
+std::filesystem::path current_path(const index::indexed_message& row) {
     namespace fs = std::filesystem;
-    const fs::path folder = fs::path(row.path).parent_path().parent_path();
     std::error_code ec;
-    for (fs::directory_iterator it(folder / "cur", ec), end; !ec && it != end; it.increment(ec)) {
-        if (it->path().filename().string().starts_with(row.id + ":"))
-            if (auto g = mapped_file::open(it->path())) return std::move(*g);
-    }
+    if (fs::is_regular_file(row.path, ec)) return row.path;
+    const fs::path folder = fs::path(row.path).parent_path().parent_path();
+    for (fs::directory_iterator it(folder / "cur", ec), end; !ec && it != end; it.increment(ec))
+        if (it->path().filename().string().starts_with(row.id + ":")) return it->path();
+    return row.path;
+}
+
+answer<mapped_file> open_message(const index::indexed_message& row) {
+    auto f = mapped_file::open(current_path(row));
+    if (f) return std::move(*f);
     return fail(error(status::not_found, "the message file is gone"));
 }
 
@@ -147,9 +150,11 @@ answer<string_response> messages_put(const request& req, inbox& box) {
     if (!body) return fail(body.error());
     auto ids = ids_of(*body);
     if (!ids) return fail(ids.error());
-    bool read = body->value("Read", false);
-    if (!(*body)["Read"].is_null() && body->contains("Read") && !(*body)["Read"].is_boolean())
-        return fail(error(status::bad_request, "Read must be true or false"));
+    bool read = false;
+    if (body->contains("Read")) {
+        if (!(*body)["Read"].is_boolean()) return fail(error(status::bad_request, "Read must be true or false"));
+        read = (*body)["Read"].get<bool>();
+    }
     if (auto r = box.set_read(*ids, read); !r) return fail(error(status::internal_server_error, r.error().message()));
     return ok_response(req);
 }
@@ -171,6 +176,11 @@ answer<std::string> search_query(const request& req) {
     auto q = query_param(req.target(), "query");
     std::string query = q ? *q : std::string();
     if (query.find_first_not_of(" \t\r\n") == std::string::npos) return fail(error(status::bad_request, "no search query"));
+    // "subject:" or "*" alone would match everything: a search that names nothing is refused
+    // (so that DELETE /api/v1/search can never empty the inbox by accident).
+    auto terms = index::parse_search(query);
+    if (terms.fts.empty() && !terms.read && !terms.with_attachments)
+        return fail(error(status::bad_request, "the search has no words or filters"));
     return query;
 }
 
@@ -201,7 +211,10 @@ http::message_generator route(const request& req, inbox& box) {
         return json_error(status::method_not_allowed, "GET, PUT or DELETE", req.version(), req.keep_alive());
     }
     if (path == "/api/v1/search") return search_route(req, box);
-    if (path == "/api/v1/info" && m == http::verb::get) return reply(req, info(box));
+    if (path == "/api/v1/info") {
+        if (m == http::verb::get) return reply(req, info(box));
+        return json_error(status::method_not_allowed, "GET", req.version(), req.keep_alive());
+    }
     if (path.starts_with("/api/v1/message/")) return message_route(req, box, path.substr(16));
     if (path.starts_with("/view/") && path.ends_with(".html") && path.size() > 11) {
         if (m != http::verb::get) return json_error(status::method_not_allowed, "GET", req.version(), req.keep_alive());
@@ -248,7 +261,7 @@ std::string safe_content_type(const message::mime_part& p) {
 http::message_generator raw_response(const request& req, const index::indexed_message& row) {
     http::response<http::file_body> res{status::ok, req.version()};
     boost::beast::error_code ec;
-    res.body().open(row.path.c_str(), boost::beast::file_mode::scan, ec);
+    res.body().open(current_path(row).c_str(), boost::beast::file_mode::scan, ec);
     if (ec) return json_error(status::not_found, "the message file is gone", req.version(), req.keep_alive());
     res.set(http::field::content_type, "text/plain; charset=utf-8");
     res.set("X-Content-Type-Options", "nosniff");

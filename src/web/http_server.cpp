@@ -21,7 +21,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
-#include <set>
+#include <map>
 #include <unordered_map>
 
 namespace postern::web {
@@ -40,6 +40,7 @@ constexpr auto request_time = 30s;  // to send one request, and to take one resp
 constexpr auto idle_time = 60s;     // between requests on a kept-alive connection
 constexpr auto auth_failure_delay = 1s;
 constexpr std::size_t auth_cache_size = 64;
+constexpr auto auth_cache_time = 5s;
 
 // The page's policy: its own scripts and styles only; message bodies come in frames from /view/.
 constexpr const char* page_policy =
@@ -82,7 +83,10 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
     http_figures figures;
     std::unordered_map<std::uint64_t, beast::tcp_stream*> connections;
     std::uint64_t next_id = 1;
-    std::set<std::string> auth_ok;  // Authorization values already verified
+    // Authorization values verified lately: a page makes many requests, and argon2id is slow on
+    // purpose. An entry lasts auth_cache_time, so a changed password or a removed user counts
+    // within that time.
+    std::map<std::string, std::chrono::steady_clock::time_point> auth_ok;
     bool stopped = false;
 
     impl(asio::io_context& i, http_config c, inbox& b, const server::smtp_server* s)
@@ -113,7 +117,11 @@ asio::awaitable<void> http_server::impl::accept_loop() {
 asio::awaitable<bool> http_server::impl::authorized(const request& req) {
     if (!cfg.users) co_return true;
     const std::string header(req[http::field::authorization]);
-    if (auth_ok.contains(header)) co_return true;
+    const auto now = std::chrono::steady_clock::now();
+    if (auto it = auth_ok.find(header); it != auth_ok.end()) {
+        if (now - it->second < auth_cache_time) co_return true;
+        auth_ok.erase(it);
+    }
     bool ok = false;
     if (header.size() > 6 && header.compare(0, 6, "Basic ") == 0) {
         auto decoded = message::base64_decode(std::string_view(header).substr(6));
@@ -131,7 +139,7 @@ asio::awaitable<bool> http_server::impl::authorized(const request& req) {
     }
     if (ok) {
         if (auth_ok.size() >= auth_cache_size) auth_ok.clear();
-        auth_ok.insert(header);
+        auth_ok.emplace(header, now);
         co_return true;
     }
     ++figures.auth_failures;
@@ -174,10 +182,12 @@ asio::awaitable<std::optional<http::message_generator>> http_server::impl::answe
             asio::use_awaitable);
         co_return co_await std::move(task);
     }
-    if (path == "/metrics" && req.method() == http::verb::get) {
+    if (path == "/metrics") {
+        if (req.method() != http::verb::get) co_return json_error(http::status::method_not_allowed, "GET", req.version(), req.keep_alive());
         auto task = metrics(req);
         co_return co_await std::move(task);
     }
+    if (path == "/api/events") co_return json_error(http::status::method_not_allowed, "GET", req.version(), req.keep_alive());
     const bool reading = req.method() == http::verb::get || req.method() == http::verb::head;
     const asset* a = nullptr;
     if (path == "/" || path == "/index.html") a = find_asset("index.html");

@@ -42,8 +42,8 @@ json summary_json(const index::indexed_message& m) {
         {"From", m.from.empty() ? json(nullptr) : address_json(m.from.front().name, m.from.front().address)},
         {"To", mailboxes_json(m.to)},
         {"Cc", mailboxes_json(m.cc)},
-        {"Bcc", json::array()},
-        {"ReplyTo", json::array()},
+        {"Bcc", json::array()},  // not indexed: GET /api/v1/message/{ID} has it
+        {"ReplyTo", mailboxes_json(m.reply_to)},
         {"Subject", m.subject},
         {"Created", rfc3339(m.arrival)},
         {"Username", ""},

@@ -121,14 +121,18 @@ function paperclip() {
     return node;
   };
   const icon = svg('svg', { viewBox: '0 0 24 24', class: 'clip', 'aria-hidden': 'true' });
-  icon.append(svg('path', { d: 'M21 11.5l-8.6 8.6a5.5 5.5 0 0 1-7.8-7.8l8.6-8.6a3.7 3.7 0 0 1 5.2 5.2l-8.6 8.6a1.8 1.8 0 0 1-2.6-2.6l7.9-7.9' }));
+  const d = 'M21 11.5l-8.6 8.6a5.5 5.5 0 0 1-7.8-7.8l8.6-8.6a3.7 3.7 0 0 1 5.2 5.2l-8.6 8.6a1.8 1.8 0 0 1-2.6-2.6l7.9-7.9';
+  icon.append(svg('path', { d }));
   return icon;
 }
 
 // ---- the list --------------------------------------------------------------------------------
 const rows = () => [...$('list').querySelectorAll('.row')];
 const rowById = (id) => $('list').querySelector(`.row[data-id="${CSS.escape(id)}"]`);
-const focusedRowId = () => (document.activeElement?.classList.contains('row') ? document.activeElement.dataset.id : null);
+const focusedRowId = () => {
+  const active = document.activeElement;
+  return active?.classList.contains('row') ? active.dataset.id : null;
+};
 const listHidden = () => getComputedStyle($('list-pane')).display === 'none';
 
 function rowLabel(m) {
@@ -221,9 +225,9 @@ async function loadList({ append = false } = {}) {
     const have = new Set(state.messages.map((m) => m.ID));
     state.messages.push(...got.filter((m) => !have.has(m.ID)));
   } else {
-    // Keep what arrived live while this request was on its way.
+    // Keep what arrived live while this request was on its way (after it started).
     const ids = new Set(got.map((m) => m.ID));
-    const live = query ? [] : state.messages.filter((m) => m.live && !ids.has(m.ID));
+    const live = query ? [] : state.messages.filter((m) => m.liveSeq === seq && !ids.has(m.ID));
     state.messages = [...live, ...got];
   }
   state.matches = Number(data.messages_count) || 0;
@@ -277,7 +281,7 @@ function move(delta) {
 // ---- live updates ----------------------------------------------------------------------------
 function insertNew(m) {
   if (state.query !== '' || state.messages.some((x) => x.ID === m.ID)) return;
-  m.live = true;
+  m.liveSeq = state.listSeq;
   state.messages.unshift(m);
   const li = makeRow(m);
   li.firstChild.classList.add('fresh');
@@ -406,6 +410,7 @@ async function openMessage(id) {
   resetView(summary);
   document.body.classList.add('viewing');
   $('view-pane').hidden = false;
+  $('view-pane').setAttribute('aria-busy', 'true');   // until renderMessage
   select(id);
   let msg;
   try {
@@ -424,6 +429,7 @@ async function openMessage(id) {
 }
 
 function renderMessage(id, msg) {
+  $('view-pane').removeAttribute('aria-busy');
   setText('v-subject', msg.Subject || '(no subject)');
   setText('v-from', formatAddress(msg.From) || '(no sender)');
   setText('v-to', formatAddresses(msg.To) || '(none)');
@@ -432,7 +438,8 @@ function renderMessage(id, msg) {
   for (const node of document.querySelectorAll('.v-cc')) node.hidden = !cc;
   const date = validDate(msg.Date);
   setText('v-date', date ? fullFormat.format(date) : '');
-  setText('v-text', msg.Text || (msg.HTML ? '(This message has no plain-text part; see the HTML tab.)' : '(empty)'));
+  const text = (msg.Text || '').replace(/\r\n?/g, '\n');   // the API may keep the message's CRLF
+  setText('v-text', text || (msg.HTML ? '(No plain-text part: see the HTML tab.)' : '(empty)'));
   $('raw-download').href = `/api/v1/message/${enc(id)}/raw?dl=1`;
 
   const parts = [...(msg.Attachments || []), ...(msg.Inline || []).map((p) => ({ ...p, inline: true }))];
@@ -516,6 +523,7 @@ function closeView({ history: leave }) {
   state.message = null;
   $('html-frame').removeAttribute('src');
   $('view-pane').hidden = true;
+  $('view-pane').removeAttribute('aria-busy');
   document.body.classList.remove('viewing');
   if (leave && routeId()) {
     if (state.pushed) history.back();
@@ -628,7 +636,7 @@ function wire() {
   window.addEventListener('hashchange', route);
   // Dates like "12 min" age: refresh them once a minute.
   setInterval(() => {
-    for (const time of $('list').querySelectorAll('time[datetime]')) time.textContent = shortDate(new Date(time.dateTime));
+    for (const t of $('list').querySelectorAll('time[datetime]')) t.textContent = shortDate(new Date(t.dateTime));
   }, 60000);
 }
 
