@@ -69,6 +69,7 @@ answer<json> page_of(const request& req, inbox& box, std::string_view query) {
         if (p.error() == index::index_errc::bad_query) return fail(error(status::bad_request, "the search could not be run"));
         return fail(error(status::internal_server_error, p.error().message()));
     }
+    if (query.empty()) return page_json(*p, index::totals{p->total, p->unread}, *start);  // the list is the mailbox
     auto totals = box.index().count();
     if (!totals) return fail(error(status::internal_server_error, totals.error().message()));
     return page_json(*p, *totals, *start);
@@ -96,16 +97,7 @@ answer<index::indexed_message> find_row(inbox& box, std::string_view id) {
     return std::move(**row);
 }
 
-// Where a row's file is now: where it was stored, or in cur/ with flags (an IMAP server read it).
-std::filesystem::path current_path(const index::indexed_message& row) {
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    if (fs::is_regular_file(row.path, ec)) return row.path;
-    const fs::path folder = fs::path(row.path).parent_path().parent_path();
-    for (fs::directory_iterator it(folder / "cur", ec), end; !ec && it != end; it.increment(ec))
-        if (it->path().filename().string().starts_with(row.id + ":")) return it->path();
-    return row.path;
-}
+std::filesystem::path current_path(const index::indexed_message& row) { return web::current_path(row.path, row.id); }
 
 answer<mapped_file> open_message(const index::indexed_message& row) {
     auto f = mapped_file::open(current_path(row));

@@ -24,18 +24,8 @@ namespace {
 constexpr std::size_t batch_size = 256;        // arrivals indexed in one transaction at most
 constexpr std::size_t max_backlog = 100'000;   // arrivals waiting; beyond, the index is left behind
 
-// Removes a message file; an IMAP server may have moved it from new/ to cur/ with flags.
-void unlink_message(const index::message_ref& r) {
-    if (::unlink(r.path.c_str()) == 0 || errno != ENOENT) return;
-    const fs::path folder = fs::path(r.path).parent_path().parent_path();
-    std::error_code ec;
-    for (const char* sub : {"cur", "new"}) {
-        for (fs::directory_iterator it(folder / sub, ec), end; !ec && it != end; it.increment(ec)) {
-            const std::string name = it->path().filename().string();
-            if (name == r.id || name.starts_with(r.id + ":")) ::unlink(it->path().c_str());
-        }
-    }
-}
+// Removes a message file, where it was stored or in cur/ (an IMAP server read it).
+void unlink_message(const index::message_ref& r) { ::unlink(current_path(r.path, r.id).c_str()); }
 
 }  // namespace
 

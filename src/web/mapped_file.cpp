@@ -12,6 +12,16 @@
 
 namespace postern::web {
 
+std::filesystem::path current_path(const std::filesystem::path& stored, std::string_view id) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (fs::is_regular_file(stored, ec)) return stored;
+    const std::string prefix = std::string(id) + ":";
+    for (fs::directory_iterator it(stored.parent_path().parent_path() / "cur", ec), end; !ec && it != end; it.increment(ec))
+        if (it->path().filename().string().starts_with(prefix)) return it->path();
+    return stored;
+}
+
 result<mapped_file> mapped_file::open(const std::filesystem::path& path) {
     unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!fd) return fail(std::error_code(errno, std::generic_category()));

@@ -10,6 +10,11 @@
 
 namespace postern::web {
 
+/// Where a stored message file is now: `stored` (as the index has it), or, when an IMAP server
+/// has moved it, the file in the same folder's cur/ named `id` + ":2,<flags>". `stored` when
+/// neither exists.
+std::filesystem::path current_path(const std::filesystem::path& stored, std::string_view id);
+
 class mapped_file {
 public:
     /// Maps the whole file; an empty file maps to an empty view. Errors: ENOENT, EACCES, ...
