@@ -21,14 +21,14 @@ namespace {
 namespace fs = std::filesystem;
 using sys_clock = std::chrono::system_clock;
 
-constexpr int schema_version = 2;
+constexpr int schema_version = 3;
 constexpr int busy_timeout_ms = 5000;
 
 // One transaction so a crash never leaves half a schema.
 constexpr const char* schema_sql = R"sql(
 BEGIN;
 CREATE TABLE schema_version (version INTEGER NOT NULL);
-INSERT INTO schema_version (version) VALUES (2);
+INSERT INTO schema_version (version) VALUES (3);
 CREATE TABLE messages (
     rowid         INTEGER PRIMARY KEY,
     folder        TEXT NOT NULL,
@@ -53,6 +53,7 @@ CREATE TABLE messages (
 );
 CREATE INDEX messages_by_arrival ON messages (arrival);
 CREATE INDEX messages_by_lead ON messages (lead, arrival);
+CREATE INDEX messages_by_lead_read ON messages (lead, read);
 CREATE INDEX messages_by_id ON messages (id);
 CREATE VIRTUAL TABLE messages_fts USING fts5 (subject, sender, recipients, body,
                                               tokenize = 'unicode61 remove_diacritics 2');
@@ -194,6 +195,12 @@ struct message_index::impl {
     statement find_rowid, insert_row, insert_fts, delete_row, delete_fts, select_by_id, select_text, mark, ids_in,
         oldest, totals, set_lead;
     std::map<std::string, statement> views;  // list/search/count statements by SQL text (a handful)
+    // The mailbox's totals (lead rows) and the table's (all rows), kept between writes: lists and
+    // live stats read them on every request and batch, and counting 100 000 rows takes tens of ms.
+    // An add updates them from its new rows; any other write forgets them.
+    std::optional<index::totals> mailbox_totals;
+    std::optional<index_stats> table_totals;
+    bool replaced = false;  // an insert replaced an existing row (its lead may have moved)
 
     ~impl() {
         // Statements first: sqlite3_close refuses a connection with live statements.
@@ -295,6 +302,7 @@ struct message_index::impl {
             if (rc == SQLITE_ROW) {
                 auto rowid = find_rowid.integer(0);
                 find_rowid.reset();
+                replaced = true;
                 if (auto r = erase_row(rowid); !r) return r;
             } else if (rc != SQLITE_DONE) {
                 return fail(sqlite_error(rc));
@@ -321,7 +329,43 @@ struct message_index::impl {
         return set_lead.run();
     }
 
+    void forget_totals() {
+        mailbox_totals.reset();
+        table_totals.reset();
+    }
+
+    result<std::int64_t> last_rowid() {
+        auto s = view_statement("SELECT coalesce(max(rowid), 0) FROM messages");
+        if (!s) return fail(s.error());
+        reset_guard g(**s);
+        if (int rc = (*s)->step(); rc != SQLITE_ROW) return fail(sqlite_error(rc));
+        return (*s)->integer(0);
+    }
+
+    // After an add that replaced nothing: the rows past `before` are new, and only they can have
+    // become leads (a lead is the lowest rowid of its message, so an older lead stays one).
+    result<void> count_added(std::int64_t before) {
+        auto s = view_statement("SELECT count(*), coalesce(sum(size), 0), coalesce(sum(lead), 0), "
+                                "coalesce(sum(lead = 1 AND read = 0), 0) FROM messages WHERE rowid > ?1");
+        if (!s) return fail(s.error());
+        reset_guard g(**s);
+        (*s)->bind(1, before);
+        if (int rc = (*s)->step(); rc != SQLITE_ROW) return fail(sqlite_error(rc));
+        auto n = [&](int i) { return static_cast<std::uint64_t>((*s)->integer(i)); };
+        if (table_totals) table_totals->messages += n(0), table_totals->bytes += n(1);
+        if (mailbox_totals) mailbox_totals->messages += n(2), mailbox_totals->unread += n(3);
+        return {};
+    }
+
     result<index::totals> count_view(const view& v) {
+        const bool whole = v.folder.empty() && v.terms.fts.empty() && !v.terms.read && !v.terms.with_attachments;
+        if (whole && mailbox_totals) return *mailbox_totals;
+        auto t = count_rows(v);
+        if (t && whole) mailbox_totals = *t;
+        return t;
+    }
+
+    result<index::totals> count_rows(const view& v) {
         auto s = view_statement("SELECT count(*), coalesce(sum(m.read = 0), 0) FROM messages m WHERE " + where_of(v));
         if (!s) return fail(s.error());
         reset_guard g(**s);
@@ -396,19 +440,22 @@ message_index::~message_index() = default;
 
 bool message_index::recreated() const noexcept { return impl_->recreated; }
 
-result<void> message_index::add(const indexed_message& m) {
-    detail::transaction tx(impl_->db);
-    if (auto r = tx.begin(); !r) return r;
-    if (auto r = impl_->insert(m); !r) return r;
-    return tx.commit();
-}
+result<void> message_index::add(const indexed_message& m) { return add(std::span(&m, 1)); }
 
-result<void> message_index::add(const std::vector<indexed_message>& rows) {
-    detail::transaction tx(impl_->db);
-    if (auto r = tx.begin(); !r) return r;
-    for (const auto& m : rows)
-        if (auto r = impl_->insert(m); !r) return r;
-    return tx.commit();
+result<void> message_index::add(std::span<const indexed_message> rows) {
+    auto& d = *impl_;
+    std::optional<std::int64_t> before;
+    if (d.mailbox_totals || d.table_totals) {
+        auto last = d.last_rowid();
+        if (last) before = *last;
+    }
+    d.replaced = false;
+    detail::transaction tx(d.db);
+    auto r = tx.begin();
+    for (std::size_t i = 0; r && i < rows.size(); ++i) r = d.insert(rows[i]);
+    if (r) r = tx.commit();
+    if (!r || d.replaced || !before || !d.count_added(*before)) d.forget_totals();
+    return r;
 }
 
 namespace {
@@ -486,6 +533,7 @@ result<std::vector<message_ref>> message_index::rows_of(const std::vector<std::s
 }
 
 result<std::size_t> message_index::mark_read(const std::vector<std::string>& ids, bool read, std::string_view folder) {
+    impl_->forget_totals();
     detail::transaction tx(impl_->db);
     if (auto r = tx.begin(); !r) return fail(r.error());
     std::size_t changed = 0;
@@ -499,6 +547,7 @@ result<std::size_t> message_index::mark_read(const std::vector<std::string>& ids
 }
 
 result<std::size_t> message_index::mark_all_read(bool read) {
+    impl_->forget_totals();
     auto s = statement::prepare(impl_->db, "UPDATE messages SET read = ?1 WHERE read != ?1");
     if (!s) return fail(s.error());
     s->bind(1, std::int64_t{read ? 1 : 0});
@@ -507,6 +556,7 @@ result<std::size_t> message_index::mark_all_read(bool read) {
 }
 
 result<std::size_t> message_index::remove(const std::vector<std::string>& ids, std::string_view folder) {
+    impl_->forget_totals();
     detail::transaction tx(impl_->db);
     if (auto r = tx.begin(); !r) return fail(r.error());
     std::size_t removed = 0;
@@ -525,6 +575,7 @@ result<std::size_t> message_index::remove(const std::vector<std::string>& ids, s
 }
 
 result<void> message_index::remove_all() {
+    impl_->forget_totals();
     detail::transaction tx(impl_->db);
     if (auto r = tx.begin(); !r) return r;
     if (auto r = detail::exec(impl_->db, "DELETE FROM messages_fts; DELETE FROM messages;"); !r) return r;
@@ -552,14 +603,17 @@ result<std::vector<message_ref>> message_index::prune(std::size_t max_messages, 
 }
 
 result<index_stats> message_index::stats() {
+    if (impl_->table_totals) return *impl_->table_totals;
     auto& s = impl_->totals;
     reset_guard g(s);
     int rc = s.step();
     if (rc != SQLITE_ROW) return fail(sqlite_error(rc));
-    return index_stats{static_cast<std::uint64_t>(s.integer(0)), static_cast<std::uint64_t>(s.integer(1))};
+    impl_->table_totals = index_stats{static_cast<std::uint64_t>(s.integer(0)), static_cast<std::uint64_t>(s.integer(1))};
+    return *impl_->table_totals;
 }
 
 result<rebuild_report> message_index::rebuild(const fs::path& mail_root) {
+    impl_->forget_totals();
     // The read flag lives only here: keep it across the rebuild when the old rows can be read.
     std::set<std::pair<std::string, std::string>> was_read;
     if (auto s = statement::prepare(impl_->db, "SELECT folder, id FROM messages WHERE read != 0")) {

@@ -30,6 +30,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -153,7 +154,7 @@ public:
     /// Inserts or replaces the row for (folder, id).
     result<void> add(const indexed_message& m);
     /// Several rows in one transaction (all or none).
-    result<void> add(const std::vector<indexed_message>& rows);
+    result<void> add(std::span<const indexed_message> rows);
 
     /// Newest first (arrival, then insertion order). `folder` "" means every folder, with one row
     /// per message: a message linked into several folders is listed once (its first row).

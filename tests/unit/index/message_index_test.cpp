@@ -281,6 +281,50 @@ TEST_F(MessageIndex, LeadRowMovesWhenItsFolderGoes) {
     EXPECT_EQ(idx_->rows_of({"m"})->size(), 1u);
 }
 
+// Counts are kept between writes; after every kind of write they must equal what a second
+// connection (nothing kept) counts from the table.
+TEST_F(MessageIndex, KeptTotalsFollowEveryWrite) {
+    auto second = message_index::open(dir_.path() / "index.db");
+    ASSERT_TRUE(second);
+    auto same = [&](const char* step) {
+        auto kept = idx_->count(), fresh = (*second)->count();
+        auto kept_stats = idx_->stats(), fresh_stats = (*second)->stats();
+        ASSERT_TRUE(kept && fresh && kept_stats && fresh_stats) << step;
+        EXPECT_EQ(kept->messages, fresh->messages) << step;
+        EXPECT_EQ(kept->unread, fresh->unread) << step;
+        EXPECT_EQ(kept_stats->messages, fresh_stats->messages) << step;
+        EXPECT_EQ(kept_stats->bytes, fresh_stats->bytes) << step;
+        // The second connection keeps its own copy: forget it by writing nothing through it.
+        second = message_index::open(dir_.path() / "index.db");
+    };
+    same("empty");
+    add(make("a", 100, "one", "x", "bob@example.org"));
+    same("first");
+    std::vector<indexed_message> batch{make("b", 200, "two", "x", "bob@example.org"),
+                                       make("b", 200, "two", "x", "carol@example.org"),
+                                       make("c", 300, "three", "x", "carol@example.org")};
+    batch[2].read = true;
+    ASSERT_TRUE(idx_->add(batch));
+    same("batch over two folders, one read");
+    EXPECT_EQ(idx_->count()->messages, 3u);
+    EXPECT_EQ(idx_->count()->unread, 2u);
+    add(make("a", 100, "one again", "xyz", "bob@example.org"));
+    same("replaced row");
+    add(make("a", 100, "one", "x", "carol@example.org"));
+    same("second folder of an old message");
+    ASSERT_TRUE(idx_->mark_read({"b"}, true));
+    same("mark read");
+    ASSERT_TRUE(idx_->remove({"a"}, "bob@example.org"));
+    same("lead folder removed");
+    ASSERT_TRUE(idx_->mark_all_read(false));
+    same("mark all unread");
+    auto bad = make("", 400, "no id", "x");
+    EXPECT_FALSE(idx_->add(std::vector<indexed_message>{make("d", 400, "d", "x"), bad}));
+    same("failed batch rolled back");
+    ASSERT_TRUE(idx_->remove_all());
+    same("remove all");
+}
+
 TEST(ParseSearch, FiltersAndColumns) {
     auto t = parse_search("from:ann@example.com is:unread has:attachment \"two words\" subject:Hi");
     EXPECT_EQ(t.fts, "{sender} : \"ann@example.com\" \"two words\" {subject} : \"Hi\"*");
