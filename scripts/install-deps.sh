@@ -18,6 +18,7 @@ test_pkgs=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pytest swaks libnet-ssleay-perl libio-socket-inet6-perl libnet-dns-perl libauthen-sasl-perl
   nodejs testssl.sh dnsmasq-base python3-aiosmtpd chromium
+  python3-dkim python3-spf python3-dnspython clang libclang-rt-14-dev
 )
 
 missing=()
