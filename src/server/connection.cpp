@@ -24,18 +24,25 @@ namespace {
 
 constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
 
-// Adapts message_sink::commit (whose callback may run on the store's thread) to an awaitable
-// that resumes on the connection's executor.
-asio::awaitable<result<std::string>> async_commit(message_sink& sink) {
+// Adapts a sink call whose callback may run on another thread (the store's committer) to an
+// awaitable that resumes on the connection's executor. `start(callback)` makes the call.
+template <class Result, class Start>
+asio::awaitable<Result> on_own_executor(Start start) {
     auto ex = co_await asio::this_coro::executor;
-    co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(result<std::string>)>(
-        [&sink, ex](auto handler) {
+    co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(Result)>(
+        [&start, ex](auto handler) {
             auto h = std::make_shared<decltype(handler)>(std::move(handler));
-            sink.commit([h, ex](result<std::string> r) {
-                asio::post(ex, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
-            });
+            start([h, ex](Result r) { asio::post(ex, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); }); });
         },
         asio::use_awaitable);
+}
+
+asio::awaitable<result<std::string>> async_commit(message_sink& sink) {
+    return on_own_executor<result<std::string>>([&sink](auto done) { sink.commit(std::move(done)); });
+}
+
+asio::awaitable<std::optional<proto::reply>> async_finish(message_sink& sink) {
+    return on_own_executor<std::optional<proto::reply>>([&sink](auto done) { sink.finish(std::move(done)); });
 }
 
 }  // namespace
@@ -257,7 +264,11 @@ asio::awaitable<proto::reply> connection::finish_message() {
         srv_.mutable_stats().count_refusal("data", proto::replies::storage_error(sink_error_));
         co_return proto::replies::storage_error(sink_error_);
     }
-    if (auto refusal = sink_->verdict()) {
+    busy_ = true;
+    auto refusal = co_await async_finish(*sink_);
+    busy_ = false;
+    if (refusal) {
+        touch();
         sink_.reset();
         srv_.mutable_stats().count_refusal("data", refusal);
         log::info(info_.id, log::ev::smtp_reject, {{"stage", "data"}, {"code", refusal->code}, {"reason", refusal->first_line()}});

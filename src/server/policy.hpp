@@ -38,6 +38,9 @@ public:
     /// All the data has arrived (and was written without error): a reply refuses the message
     /// instead of committing it (nothing is stored); nullopt goes on to commit().
     virtual std::optional<proto::reply> verdict() { return std::nullopt; }
+    /// All the data has arrived: calls `done` once (on any thread) with verdict()'s answer. A sink
+    /// that must look things up first (SPF, DKIM, DMARC) overrides this and answers later.
+    virtual void finish(std::function<void(std::optional<proto::reply>)> done) { done(verdict()); }
     /// Makes the message durable; calls `done` (on any thread) with the message id, or an error.
     /// The server sends the 250 only from `done`.
     virtual void commit(std::function<void(result<std::string>)> done) = 0;

@@ -40,6 +40,7 @@ public:
     maildir_writer& operator=(const maildir_writer&) = delete;
 
     result<void> write(std::span<const char> bytes) override;
+    result<void> insert(std::uint64_t offset, std::span<const char> bytes) override;
     std::uint64_t size() const override { return size_; }
     const std::string& id() const override { return id_; }
     std::vector<std::filesystem::path> final_paths() const override {
@@ -58,6 +59,9 @@ public:
     std::error_code publish();
     // Removes the new/ names again (a directory fsync failed after publish()).
     void withdraw() noexcept;
+    // Publishes into these Maildirs instead (quarantine); the tmp/ file stays where it is (one
+    // file system, so linkat works across folders).
+    void retarget(std::vector<std::filesystem::path> folders) { folders_ = std::move(folders); }
     const std::vector<std::filesystem::path>& folders() const { return folders_; }
 
 private:
@@ -65,6 +69,7 @@ private:
                    std::string file_name, std::size_t buffer_size);
     std::error_code put(std::span<const char> bytes);
     std::error_code open_file();  // creates the tmp/ file (O_EXCL) on first need
+    std::error_code rewrite_with(std::uint64_t offset, std::span<const char> bytes);
 
     unique_fd fd_;
     std::vector<std::filesystem::path> folders_;

@@ -133,6 +133,8 @@ std::string make_unique_id(std::chrono::system_clock::time_point t) {
 }
 
 bool is_own_file_name(std::string_view name, std::string_view escaped_host) {
+    constexpr std::string_view rewrite = ",rewrite";  // maildir_writer::rewrite_with's second file
+    if (name.ends_with(rewrite)) name.remove_suffix(rewrite.size());
     return skip_digits(name) && skip_char(name, '.') && skip_char(name, 'M') && skip_digits(name) &&
            skip_char(name, 'P') && skip_digits(name) && skip_char(name, 'Q') && skip_digits(name) &&
            skip_char(name, '.') && name == escaped_host;

@@ -94,6 +94,15 @@ public:
         return cfg_.folders == layout::catch_all ? mail_ / "inbox" : mail_ / safe_folder_name(recipient);
     }
 
+    result<void> quarantine(message_writer& msg) override {
+        auto* own = dynamic_cast<detail::maildir_writer*>(&msg);
+        if (!own) return fail(std::make_error_code(std::errc::invalid_argument));
+        auto folder = mail_ / quarantine_folder_name;
+        if (auto ec = ensure_folder(folder)) return fail(ec);
+        own->retarget({std::move(folder)});
+        return {};
+    }
+
     std::error_code ensure_folder(const fs::path& folder);
     const std::string& escaped_host() const { return host_; }
 

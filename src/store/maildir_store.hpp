@@ -49,6 +49,11 @@ public:
     virtual const std::string& id() const = 0;
     /// Where the message will be once committed: one file in each folder's new/ (the same name).
     virtual std::vector<std::filesystem::path> final_paths() const = 0;
+    /// Inserts `bytes` at octet `offset` (at most size()): for header fields that can only be written
+    /// once the whole message is in (Authentication-Results, RFC 8601 §5). Cheap while the message
+    /// still fits the write buffer; past that the file is rewritten once, copied in the kernel, so
+    /// memory stays constant. Call before commit().
+    virtual result<void> insert(std::uint64_t offset, std::span<const char> bytes) = 0;
 };
 
 using commit_callback = std::function<void(result<std::string> id)>;
@@ -74,7 +79,15 @@ public:
 
     /// The Maildir folder (holding tmp/, new/, cur/) a recipient's mail goes to.
     virtual std::filesystem::path folder_for(const std::string& recipient) const = 0;
+
+    /// Sends a message begun here to the Maildir folder `quarantine_folder_name` instead of its
+    /// recipients' folders (a DMARC p=quarantine failure). Call before commit().
+    virtual result<void> quarantine(message_writer& msg) = 0;
 };
+
+/// The folder under mail/ holding quarantined messages: never a recipient's folder, since those
+/// hold an '@' (or are "inbox" / "postmaster").
+inline constexpr const char* quarantine_folder_name = "quarantine";
 
 /// A file-system-safe folder name for a recipient: lower-cased domain, local part kept, every
 /// octet outside [A-Za-z0-9._+-@] percent-encoded, never "." / ".." / empty.

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 
@@ -59,7 +60,7 @@ maildir_writer::~maildir_writer() {
 
 std::error_code maildir_writer::open_file() {
     if (fd_ || error_) return error_;
-    fd_.reset(::open(tmp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    fd_.reset(::open(tmp_path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
     if (!fd_) error_ = last_system_error();
     else tmp_present_ = true;
     return error_;
@@ -77,6 +78,67 @@ result<void> maildir_writer::write(std::span<const char> bytes) {
     }
     buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
     size_ += bytes.size();
+    return {};
+}
+
+result<void> maildir_writer::insert(std::uint64_t offset, std::span<const char> bytes) {
+    if (error_) return fail(error_);
+    if (offset > size_) return fail(std::make_error_code(std::errc::invalid_argument));
+    if (!fd_) {  // all of it is still in the buffer (it may now exceed capacity_ by these bytes)
+        buffer_.insert(buffer_.begin() + static_cast<std::ptrdiff_t>(offset), bytes.begin(), bytes.end());
+    } else if (auto ec = rewrite_with(offset, bytes)) {
+        return fail(ec);
+    }
+    size_ += bytes.size();
+    return {};
+}
+
+namespace {
+
+// Copies [offset, offset + length) of `in` to the end of `out`: in the kernel where it can, else
+// through a small buffer.
+std::error_code copy_range(int in, int out, std::uint64_t offset, std::uint64_t length) {
+    auto pos = static_cast<off64_t>(offset);
+    while (length > 0) {
+        ssize_t n = ::copy_file_range(in, &pos, out, nullptr, length, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL)) break;
+        if (n < 0) return last_system_error();
+        if (n == 0) return std::make_error_code(std::errc::io_error);  // the file is shorter than it should be
+        length -= static_cast<std::uint64_t>(n);
+    }
+    char chunk[16 * 1024];
+    while (length > 0) {
+        ssize_t n = ::pread(in, chunk, std::min<std::uint64_t>(length, sizeof chunk), pos);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return last_system_error();
+        if (n == 0) return std::make_error_code(std::errc::io_error);
+        if (auto ec = write_all(out, std::span<const char>(chunk, static_cast<std::size_t>(n)))) return ec;
+        pos += n;
+        length -= static_cast<std::uint64_t>(n);
+    }
+    return {};
+}
+
+}  // namespace
+
+// The message is partly in tmp/ already: write a second tmp/ file with the bytes inserted, then
+// rename it over the first. Never seen in new/, so a crash here loses nothing acknowledged.
+std::error_code maildir_writer::rewrite_with(std::uint64_t offset, std::span<const char> bytes) {
+    if (flush()) return error_;
+    auto next_path = tmp_path_;
+    next_path += ",rewrite";
+    unique_fd next{::open(next_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)};
+    if (!next) return error_ = last_system_error();
+    auto ec = copy_range(fd_.get(), next.get(), 0, offset);
+    if (!ec) ec = write_all(next.get(), bytes);
+    if (!ec) ec = copy_range(fd_.get(), next.get(), offset, size_ - offset);
+    if (!ec && ::rename(next_path.c_str(), tmp_path_.c_str()) != 0) ec = last_system_error();
+    if (ec) {
+        ::unlink(next_path.c_str());
+        return error_ = ec;
+    }
+    fd_ = std::move(next);
     return {};
 }
 
