@@ -22,6 +22,13 @@ public:
         if (auto r = check()) return r;
         return inner_->verdict();
     }
+    // The inner sink may look things up (DKIM signing needs nothing, but it answers through
+    // finish()): refuse here first, else let it answer.
+    void finish(std::function<void(std::optional<proto::reply>)> done) override {
+        scanner_.finish();
+        if (auto r = check()) return done(std::move(r));
+        inner_->finish(std::move(done));
+    }
     void commit(std::function<void(result<std::string>)> done) override { inner_->commit(std::move(done)); }
 
 private:

@@ -209,6 +209,48 @@ void read_web(const reader& r, app_config& cfg) {
     if (auto v = r.count("max_size_mb", 0, 1'000'000'000)) cfg.web.max_size_mb = *v;
 }
 
+void read_mailauth(const reader& r, app_config& cfg) {
+    r.check_keys({"check", "dmarc", "authserv_id", "timeout", "ignore_hosts", "dns"});
+    auto& m = cfg.mailauth;
+    if (auto v = r.get<bool>("check")) m.check = *v;
+    if (auto v = r.choice<bool>("dmarc", {{"tag", false}, {"enforce", true}})) m.enforce = *v;
+    if (auto v = r.get<std::string>("authserv_id")) m.authserv_id = *v;
+    if (auto v = r.duration("timeout")) m.timeout = *v;
+    if (auto v = r.get<std::string>("dns")) m.dns = *v;
+    if (const toml::node* n = r.table.get("ignore_hosts")) {
+        const toml::array* a = n->as_array();
+        if (!a) r.fail(*n, "'mailauth.ignore_hosts' must be an array of addresses or networks");
+        m.ignore_hosts.clear();
+        for (const auto& item : *a) {
+            auto text = item.value_exact<std::string>();
+            if (!text) r.fail(item, "'mailauth.ignore_hosts' must be an array of addresses or networks");
+            m.ignore_hosts.push_back(*text);
+        }
+    }
+}
+
+void read_dkim(const std::string& path, const toml::node& n, app_config& cfg) {
+    const toml::array* a = n.as_array();
+    if (!a || !a->is_array_of_tables()) throw config_error(fmt::format("{}: [[dkim]] must be tables", where(path, n.source())));
+    for (const auto& item : *a) {
+        reader r{path, *item.as_table(), "dkim."};
+        r.check_keys({"domain", "selector", "key_file"});
+        mailauth_config::signing_key k;
+        auto domain = r.get<std::string>("domain");
+        auto selector = r.get<std::string>("selector");
+        auto key = r.get<std::string>("key_file");
+        if (!domain || !selector || !key) r.fail(item, "[[dkim]] needs domain, selector and key_file");
+        try {
+            k.domain = parse_local_domain(*domain);
+        } catch (const config_error& e) {
+            r.fail(item, e.what());
+        }
+        k.selector = *selector;
+        k.key_file = *key;
+        cfg.mailauth.dkim.push_back(std::move(k));
+    }
+}
+
 }  // namespace
 
 void parse_http_setting(const std::string& text, web_settings& web) {
@@ -273,7 +315,7 @@ void load_config_file(const std::string& path, app_config& cfg) {
         throw config_error(fmt::format("{}:0: {}", path, e.what()));
     }
     reader top{path, root, ""};
-    top.check_keys({"hostname", "data", "smtp", "store", "log", "tls", "auth", "senders", "web"});
+    top.check_keys({"hostname", "data", "smtp", "store", "log", "tls", "auth", "senders", "web", "mailauth", "dkim"});
     if (auto v = top.get<std::string>("hostname")) cfg.hostname = *v;
     if (auto v = top.get<std::string>("data")) cfg.data = *v;
     if (auto* t = top.sub("smtp")) read_smtp(reader{path, *t, "smtp."}, cfg);
@@ -283,6 +325,8 @@ void load_config_file(const std::string& path, app_config& cfg) {
     if (auto* t = top.sub("auth")) read_auth(reader{path, *t, "auth."}, cfg);
     if (auto* t = top.sub("senders")) read_senders(reader{path, *t, "senders."}, cfg);
     if (auto* t = top.sub("web")) read_web(reader{path, *t, "web."}, cfg);
+    if (auto* t = top.sub("mailauth")) read_mailauth(reader{path, *t, "mailauth."}, cfg);
+    if (const toml::node* n = root.get("dkim")) read_dkim(path, *n, cfg);
 }
 
 void finish_config(app_config& cfg) {

@@ -6,6 +6,7 @@
 #include "server/server_config.hpp"
 #include "store/maildir_store.hpp"
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <stdexcept>
@@ -25,6 +26,24 @@ struct web_settings {
     std::optional<std::uint64_t> max_messages, max_size_mb;
 };
 
+/// [mailauth], [[dkim]] and --dns: SPF/DKIM/DMARC on received mail, DKIM signing of submitted mail.
+struct mailauth_config {
+    bool check = true;                         // [mailauth] check: compute the verdict for received mail
+    /// [mailauth] dmarc = "tag" | "enforce". Unset: tag in catch-all mode, enforce with local
+    /// domains (refuse p=reject failures with 550 5.7.1, quarantine p=quarantine failures).
+    std::optional<bool> enforce;
+    std::string authserv_id;                   // [mailauth] authserv_id; default: the host name
+    std::chrono::milliseconds timeout{15000};  // [mailauth] timeout: all look-ups of one message
+    /// [mailauth] ignore_hosts: clients whose mail is not checked (networks or addresses).
+    std::vector<std::string> ignore_hosts{"127.0.0.0/8", "::1"};
+    std::string dns;                           // --dns / [mailauth] dns: ADDR:PORT; "": /etc/resolv.conf
+    struct signing_key {
+        std::string domain, selector;
+        std::filesystem::path key_file;
+    };
+    std::vector<signing_key> dkim;             // [[dkim]] domain, selector, key_file
+};
+
 struct app_config {
     std::string hostname;                      // default: the system host name
     std::filesystem::path data = "postern-data";
@@ -38,6 +57,7 @@ struct app_config {
     std::filesystem::path passwd_file;         // [auth] passwd_file: a Dovecot passwd-file, read as it is
     bool auth_accept_any = false;              // [auth] accept_any, --auth-accept-any (catch-all mode only)
     web_settings web;
+    mailauth_config mailauth;
 };
 
 /// A configuration error, reported as "file:line: message" with exit status 2.

@@ -2,38 +2,20 @@
 #include "app/mailbox_policy.hpp"
 
 #include "app/author_check.hpp"
+#include "app/store_sink.hpp"
 #include "base/log.hpp"
 #include "message/trace_headers.hpp"
 #include "proto/replies.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 namespace postern::app {
+
+namespace asio = boost::asio;
+
 namespace {
-
-// Hands the store's writer to the server as a message_sink.
-// Hands the store's writer to the server as a message_sink; tells `hook` about the stored files.
-class store_sink final : public server::message_sink {
-public:
-    store_sink(store::maildir_store& s, std::unique_ptr<store::message_writer> w, stored_message m, stored_hook hook)
-        : store_(s), writer_(std::move(w)), stored_(std::move(m)), hook_(std::move(hook)) {}
-    result<void> write(std::span<const char> bytes) override { return writer_->write(bytes); }
-    void commit(std::function<void(result<std::string>)> done) override {
-        if (!hook_) return store_.commit(std::move(writer_), std::move(done));
-        stored_.files = writer_->final_paths();
-        store_.commit(std::move(writer_), [done = std::move(done), m = std::move(stored_), hook = std::move(hook_)](
-                                              result<std::string> id) mutable {
-            if (id) hook(std::move(m));
-            done(std::move(id));
-        });
-    }
-
-private:
-    store::maildir_store& store_;
-    std::unique_ptr<store::message_writer> writer_;
-    stored_message stored_;
-    stored_hook hook_;
-};
 
 // RFC 3848 and RFC 6531 §3.7.3: the "with" keyword of the Received field (S: TLS, A: AUTH).
 std::string protocol_of(const server::session_info& s, const proto::transaction& tx) {
@@ -44,6 +26,68 @@ std::string protocol_of(const server::session_info& s, const proto::transaction&
 }
 
 }  // namespace
+
+std::optional<ip_network> parse_ip_network(const std::string& text) {
+    boost::system::error_code ec;
+    const bool v6 = text.find(':') != std::string::npos;
+    const bool slash = text.find('/') != std::string::npos;
+    if (v6) {
+        auto n = slash ? asio::ip::make_network_v6(text, ec) : asio::ip::network_v6(asio::ip::make_address_v6(text, ec), 128);
+        if (!ec) return ip_network(n);
+    } else {
+        auto n = slash ? asio::ip::make_network_v4(text, ec) : asio::ip::network_v4(asio::ip::make_address_v4(text, ec), 32);
+        if (!ec) return ip_network(n);
+    }
+    return std::nullopt;
+}
+
+bool contains(const std::vector<ip_network>& networks, const std::string& address) {
+    boost::system::error_code ec;
+    auto a = asio::ip::make_address(address, ec);
+    if (ec) return false;
+    if (a.is_v6() && a.to_v6().is_v4_mapped()) a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+    for (const auto& n : networks) {
+        if (const auto* v4 = std::get_if<asio::ip::network_v4>(&n); v4 && a.is_v4()) {
+            if (asio::ip::network_v4(a.to_v4(), 32).is_subnet_of(*v4) || v4->address() == a.to_v4()) return true;
+        } else if (const auto* v6 = std::get_if<asio::ip::network_v6>(&n); v6 && a.is_v6()) {
+            if (asio::ip::network_v6(a.to_v6(), 128).is_subnet_of(*v6) || v6->address() == a.to_v6()) return true;
+        }
+    }
+    return false;
+}
+
+// Received mail is checked (unless its client is an internal host); mail from an authenticated
+// user is signed with the key of its envelope sender's domain, when there is one (the sender and
+// author checks have made sure both MAIL FROM and From are the user's own).
+void mailbox_policy::add_mailauth(store_sink& sink, const server::session_info& s, const proto::transaction& tx) {
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
+    if (!s.user.empty()) {
+        const auto& from = tx.reverse_path.mbox;
+        if (!from) return;
+        std::string domain = from->domain;
+        std::transform(domain.begin(), domain.end(), domain.begin(), [](unsigned char c) { return std::tolower(c); });
+        auto it = mailauth_.signing.find(domain);
+        if (it != mailauth_.signing.end()) sink.sign(it->second, now);
+        return;
+    }
+    if (!mailauth_.resolver || contains(mailauth_.ignore, s.peer_address)) return;
+    boost::system::error_code ec;
+    receive_checks c;
+    c.resolver = mailauth_.resolver;
+    c.request.ip = asio::ip::make_address(s.peer_address, ec);
+    if (ec) return;
+    c.request.helo = s.helo;
+    c.request.mail_from = tx.reverse_path.mbox ? tx.reverse_path.mbox->to_string() : std::string();
+    c.request.receiver = hostname_;
+    c.request.now = now;
+    c.request.pct_roll = static_cast<unsigned>(pct_rng_() % 100);
+    c.client = {s.peer_address, s.helo};
+    c.authserv_id = mailauth_.authserv_id.empty() ? hostname_ : mailauth_.authserv_id;
+    c.timeout = mailauth_.timeout;
+    c.enforce = mailauth_.enforce;
+    c.session = s.id;
+    sink.check(std::move(c));
+}
 
 std::string mailbox_policy::trace_headers(const server::session_info& s, const proto::transaction& tx,
                                           const std::string& id) const {
@@ -110,7 +154,9 @@ server::begin_result mailbox_policy::begin_message(const server::session_info& s
         stored.envelope_to = rcpts;
         stored.arrival = clock_.now();
     }
-    auto sink = std::make_unique<store_sink>(store_, std::move(*writer), std::move(stored), on_stored_);
+    const auto return_path = message::format_return_path(tx.reverse_path).size();
+    auto sink = std::make_unique<store_sink>(store_, std::move(*writer), std::move(stored), on_stored_, head.size(), return_path);
+    add_mailauth(*sink, s, tx);
     if (checks_senders(s)) return check_authors(std::move(sink), rules_, s.user, hostname_, s.id);
     return sink;
 }

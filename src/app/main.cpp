@@ -3,6 +3,7 @@
 #include "app/config.hpp"
 #include "app/mx_command.hpp"
 #include "app/probe_command.hpp"
+#include "app/mailauth_commands.hpp"
 #include "app/reindex_command.hpp"
 #include "app/send_command.hpp"
 #include "app/serve.hpp"
@@ -19,7 +20,7 @@ using postern::app::app_config;
 struct serve_flags {
     std::string config, data, hostname, log_level;
     std::vector<std::string> smtp, submission, smtps;
-    std::string tls_cert, tls_key, http;
+    std::string tls_cert, tls_key, http, dns;
     std::vector<std::string> local_domains;
     bool verbose = false;
     bool auth_accept_any = false;
@@ -39,6 +40,7 @@ void add_serve(CLI::App& app, serve_flags& f) {
     s->add_flag("--auth-accept-any", f.auth_accept_any,
                 "While there are no users, offer AUTH and let any name and password in (catch-all mode only)");
     s->add_option("--http", f.http, "Web inbox and API listener ADDR:PORT, or 'off' (default 127.0.0.1:8025)");
+    s->add_option("--dns", f.dns, "DNS server ADDR:PORT for the server's own look-ups (SPF, DKIM, DMARC; default /etc/resolv.conf)");
     s->add_option("--hostname", f.hostname, "Host name in the greeting and Received headers (default: the system's)");
     s->add_option("--log-level", f.log_level, "trace, debug, info, warn or error (default info)");
     s->add_flag("-v,--verbose", f.verbose, "Trace the SMTP dialogue (AUTH payloads masked)");
@@ -74,6 +76,7 @@ int run_serve(const serve_flags& f) {
         }
         if (f.auth_accept_any) cfg.auth_accept_any = true;
         if (!f.http.empty()) postern::app::parse_http_setting(f.http, cfg.web);
+        if (!f.dns.empty()) cfg.mailauth.dns = f.dns;
         if (!f.log_level.empty()) {
             bool ok = false;
             cfg.log_level = postern::log::parse_level(f.log_level, ok);
@@ -111,6 +114,9 @@ int main(int argc, char** argv) {
     postern::app::add_send_command(app, send_exit);
     int reindex_exit = 0;
     postern::app::add_reindex_command(app, reindex_exit);
+    int auth_exit = 0, dkim_exit = 0;
+    postern::app::add_auth_command(app, auth_exit);
+    postern::app::add_dkim_command(app, dkim_exit);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -123,5 +129,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("probe")) return probe_exit;
     if (app.got_subcommand("send")) return send_exit;
     if (app.got_subcommand("reindex")) return reindex_exit;
+    if (app.got_subcommand("auth")) return auth_exit;
+    if (app.got_subcommand("dkim")) return dkim_exit;
     return 0;
 }

@@ -4,6 +4,8 @@
 #include "app/mailbox_policy.hpp"
 #include "auth/passwd_store.hpp"
 #include "auth/user_db.hpp"
+#include "dns/cares_resolver.hpp"
+#include "mailauth/dkim_keys.hpp"
 #include "net/tls.hpp"
 #include "server/smtp_server.hpp"
 #include "web/http_server.hpp"
@@ -97,7 +99,8 @@ std::optional<web_side> open_web(const app_config& cfg, boost::asio::io_context&
     }
     w.box = std::move(*box);
     policy.on_stored([b = w.box.get()](stored_message m) {
-        b->on_arrival(web::arrival{std::move(m.files), std::move(m.envelope_from), std::move(m.envelope_to), m.arrival});
+        b->on_arrival(web::arrival{std::move(m.files), std::move(m.envelope_from), std::move(m.envelope_to), m.arrival,
+                                   std::move(m.auth)});
     });
     if (!cfg.web.enabled) return w;
     web::http_config hc;
@@ -120,6 +123,48 @@ std::optional<web_side> open_web(const app_config& cfg, boost::asio::io_context&
         return std::nullopt;
     }
     return w;
+}
+
+// [mailauth] and [[dkim]] as the policy takes them; the resolver for the checks, when they are on.
+std::optional<mailauth_settings> open_mailauth(const app_config& cfg, boost::asio::io_context& io,
+                                               std::unique_ptr<dns::resolver>& resolver) {
+    const auto& m = cfg.mailauth;
+    mailauth_settings out;
+    out.enforce = m.enforce.value_or(!cfg.relay.catch_all());
+    out.authserv_id = m.authserv_id.empty() ? cfg.hostname : m.authserv_id;
+    out.timeout = m.timeout;
+    for (const auto& text : m.ignore_hosts) {
+        auto n = parse_ip_network(text);
+        if (!n) {
+            std::fprintf(stderr, "postern: mailauth.ignore_hosts: not an address or a network: %s\n", text.c_str());
+            return std::nullopt;
+        }
+        out.ignore.push_back(*n);
+    }
+    for (const auto& k : m.dkim) {
+        auto key = mailauth::load_private_key(k.key_file);
+        if (!key) {
+            std::fprintf(stderr, "postern: DKIM key for %s: %s: %s\n", k.domain.c_str(), k.key_file.c_str(), key.error().message().c_str());
+            return std::nullopt;
+        }
+        mailauth::dkim_signer_config sc;
+        sc.domain = k.domain;
+        sc.selector = k.selector;
+        sc.key = mailauth::share(std::move(*key));
+        out.signing.emplace(k.domain, std::move(sc));
+    }
+    if (!m.check) return out;
+    dns::resolver_options o;
+    if (!m.dns.empty()) o.servers.push_back(m.dns);
+    o.timeout = std::chrono::milliseconds(2000);
+    auto r = dns::cares_resolver::create(io.get_executor(), o);
+    if (!r) {
+        std::fprintf(stderr, "postern: DNS %s: %s\n", m.dns.empty() ? "(resolv.conf)" : m.dns.c_str(), r.error().message().c_str());
+        return std::nullopt;
+    }
+    resolver = std::move(*r);
+    out.resolver = resolver.get();
+    return out;
 }
 
 }  // namespace
@@ -153,6 +198,13 @@ int serve(const app_config& cfg) {
     }
 
     mailbox_policy policy(**store, cfg.store.folders, cfg.hostname, clock, cfg.relay, users);
+    std::unique_ptr<dns::resolver> resolver;  // destroyed before the io_context
+    auto mailauth = open_mailauth(cfg, io, resolver);
+    if (!mailauth) {
+        (*store)->stop();
+        return 1;
+    }
+    policy.set_mailauth(std::move(*mailauth));
     auto web = open_web(cfg, io, srv, policy);
     if (!web) {
         (*store)->stop();

@@ -5,6 +5,7 @@
 
 #include <ares.h>
 #include <netdb.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cstring>
@@ -104,6 +105,23 @@ status parse_txt(const unsigned char* msg, int len, std::vector<txt_record>& out
         out.back().strings.push_back(std::move(part));
     }
     if (list) ares_free_data(list);
+    if (s == status::ok && out.empty()) return status::no_records;
+    return s;
+}
+
+// ares_parse_ptr_reply wants the address it was asked about only to copy it into the hostent;
+// a placeholder serves. It lists every PTR target in h_aliases (h_name is one of them), and
+// follows a CNAME in front of the PTRs (RFC 2317 classless delegation) when the names chain.
+status parse_ptr(const unsigned char* msg, int len, std::vector<std::string>& out) {
+    const unsigned char placeholder[4] = {0, 0, 0, 0};
+    hostent* host = nullptr;
+    const status s = parsed(ares_parse_ptr_reply(msg, len, placeholder, sizeof placeholder, AF_INET, &host));
+    if (s == status::ok && host != nullptr) {
+        if (host->h_aliases != nullptr)
+            for (char** p = host->h_aliases; *p != nullptr; ++p) out.push_back(normalize_host(*p));
+        if (out.empty() && host->h_name != nullptr) out.push_back(normalize_host(host->h_name));
+    }
+    if (host) ares_free_hostent(host);
     if (s == status::ok && out.empty()) return status::no_records;
     return s;
 }

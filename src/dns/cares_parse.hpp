@@ -16,6 +16,8 @@ status parse_a(const unsigned char* msg, int len, std::vector<boost::asio::ip::a
 status parse_aaaa(const unsigned char* msg, int len, std::vector<boost::asio::ip::address>& out);
 status parse_txt(const unsigned char* msg, int len, std::vector<txt_record>& out);
 status parse_tlsa(const unsigned char* msg, int len, std::vector<tlsa_record>& out);
+// PTR targets, through normalize_host (lower-case, no trailing dot), in answer order.
+status parse_ptr(const unsigned char* msg, int len, std::vector<std::string>& out);
 
 // An exchange as c-ares gives it ("MX1.Example." or "" for the root) in mx_record's form.
 std::string normalize_host(std::string host);

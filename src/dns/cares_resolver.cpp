@@ -271,4 +271,8 @@ void cares_resolver::start_tlsa(std::string name, callback<tlsa_record> done) {
     impl_->query<tlsa_record>(std::move(name), static_cast<int>(record_type::tlsa), std::move(done), &detail::parse_tlsa);
 }
 
+void cares_resolver::start_ptr(std::string name, callback<std::string> done) {
+    impl_->query<std::string>(std::move(name), static_cast<int>(record_type::ptr), std::move(done), &detail::parse_ptr);
+}
+
 }  // namespace postern::dns

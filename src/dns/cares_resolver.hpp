@@ -56,6 +56,7 @@ protected:
     void start_address(record_type type, std::string name, callback<asio::ip::address> done) override;
     void start_txt(std::string name, callback<txt_record> done) override;
     void start_tlsa(std::string name, callback<tlsa_record> done) override;
+    void start_ptr(std::string name, callback<std::string> done) override;
 
 private:
     struct impl;

@@ -40,6 +40,19 @@ void resolver::query_tlsa(std::string_view name, callback<tlsa_record> done) {
     start_checked(name, done, [&](std::string n) { start_tlsa(std::move(n), std::move(done)); });
 }
 
+void resolver::query_ptr(const asio::ip::address& ip, callback<std::string> done) {
+    // reverse_name() is always a valid A-label: no bad_name check needed.
+    start_ptr(reverse_name(ip), std::move(done));
+}
+
+void resolver::start_ptr(std::string name, callback<std::string> done) {
+    answer<std::string> a;
+    a.name = std::move(name);
+    a.status = status::error;
+    a.detail = "PTR not supported by this resolver";
+    post_answer(std::move(done), std::move(a));
+}
+
 namespace {
 
 template <class Record>
@@ -77,6 +90,11 @@ asio::awaitable<txt_answer> async_txt(resolver& r, std::string name) {
 }
 asio::awaitable<tlsa_answer> async_tlsa(resolver& r, std::string name) {
     return await_query<tlsa_record>(r, std::move(name), &resolver::query_tlsa);
+}
+asio::awaitable<ptr_answer> async_ptr(resolver& r, asio::ip::address ip) {
+    auto on_cancel = cancelled_answer<std::string>(reverse_name(ip));
+    auto start = [&r, ip](callback<std::string> cb) { r.query_ptr(ip, std::move(cb)); };
+    return detail::await_callback<ptr_answer>(r.get_executor(), std::move(start), std::move(on_cancel));
 }
 
 }  // namespace postern::dns

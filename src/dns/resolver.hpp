@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-/// The resolver interface: MX, A, AAAA, TXT and TLSA lookups, asynchronous, on one executor.
+/// The resolver interface: MX, A, AAAA, TXT, TLSA and PTR lookups, asynchronous, on one executor.
 ///
 /// When to call what: make one resolver per io_context (cares_resolver in the program,
 /// static_resolver in tests) and pass it by reference to whatever resolves; it must outlive
@@ -47,6 +47,9 @@ public:
     void query_aaaa(std::string_view name, callback<asio::ip::address> done);  ///< IPv6 addresses
     void query_txt(std::string_view name, callback<txt_record> done);
     void query_tlsa(std::string_view name, callback<tlsa_record> done);
+    /// The PTR records of reverse_name(ip) (RFC 1035 §3.5): for SPF's ptr mechanism and %{p}
+    /// macro (RFC 7208 §5.5) and for logs. The answer's name is the in-addr.arpa / ip6.arpa name.
+    void query_ptr(const asio::ip::address& ip, callback<std::string> done);
 
 protected:
     /// The backends' part: `name` is already an A-label. Complete `done` exactly once, through
@@ -55,6 +58,9 @@ protected:
     virtual void start_address(record_type type, std::string name, callback<asio::ip::address> done) = 0;
     virtual void start_txt(std::string name, callback<txt_record> done) = 0;
     virtual void start_tlsa(std::string name, callback<tlsa_record> done) = 0;
+    /// `name` is reverse_name(ip). Not pure, so that a resolver written before PTR existed still
+    /// builds: the default answers status::error ("PTR not supported").
+    virtual void start_ptr(std::string name, callback<std::string> done);
 
     template <class Record>
     void post_answer(callback<Record> done, answer<Record> a) {
@@ -75,5 +81,6 @@ asio::awaitable<address_answer> async_a(resolver& r, std::string name);
 asio::awaitable<address_answer> async_aaaa(resolver& r, std::string name);
 asio::awaitable<txt_answer> async_txt(resolver& r, std::string name);
 asio::awaitable<tlsa_answer> async_tlsa(resolver& r, std::string name);
+asio::awaitable<ptr_answer> async_ptr(resolver& r, asio::ip::address ip);
 
 }  // namespace postern::dns

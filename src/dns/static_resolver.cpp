@@ -72,9 +72,17 @@ std::optional<status> status_named(std::string_view s) {
 
 std::optional<record_type> type_named(std::string_view s) {
     if (s == "*") return record_type::any;
-    for (auto t : {record_type::a, record_type::aaaa, record_type::mx, record_type::txt, record_type::tlsa})
+    for (auto t : {record_type::a, record_type::aaaa, record_type::mx, record_type::txt, record_type::tlsa,
+                   record_type::ptr})
         if (to_string(t) == s) return t;
     return std::nullopt;
+}
+
+asio::ip::address address_or_throw(std::string_view address) {
+    boost::system::error_code ec;
+    const auto a = asio::ip::make_address(std::string(address), ec);
+    if (ec) throw std::invalid_argument("static_resolver: not an IP address: " + std::string(address));
+    return a;
 }
 
 }  // namespace
@@ -89,9 +97,7 @@ static_resolver& static_resolver::add_mx(std::string_view name, std::uint16_t pr
 }
 
 static_resolver& static_resolver::add_address(std::string_view name, std::string_view address) {
-    boost::system::error_code ec;
-    const auto a = asio::ip::make_address(std::string(address), ec);
-    if (ec) throw std::invalid_argument("static_resolver: not an IP address: " + std::string(address));
+    const auto a = address_or_throw(address);
     (a.is_v4() ? at(name).a : at(name).aaaa).push_back(a);
     return *this;
 }
@@ -106,6 +112,11 @@ static_resolver& static_resolver::add_txt(std::string_view name, std::vector<std
 
 static_resolver& static_resolver::add_tlsa(std::string_view name, tlsa_record record) {
     at(name).tlsa.push_back(std::move(record));
+    return *this;
+}
+
+static_resolver& static_resolver::add_ptr(std::string_view address, std::string_view host) {
+    at(reverse_name(address_or_throw(address))).ptr.push_back(name_or_throw(host));
     return *this;
 }
 
@@ -156,11 +167,15 @@ expected<void, std::string> static_resolver::load_line(const std::vector<std::st
         auto data = w.size() == 6 ? hex_bytes(w[5]) : std::nullopt;
         if (!u || !s || !m || !data) return bad("expected TLSA NAME USAGE SELECTOR MATCHING-TYPE HEX");
         add_tlsa(w[1], {*u, *s, *m, std::move(*data)});
+    } else if (type == "PTR") {
+        if (w.size() != 3) return bad("expected PTR ADDRESS HOST");
+        add_ptr(w[1], w[2]);
     } else if (type == "STATUS") {
         auto t = type_named(w[1]);
         auto st = w.size() == 4 ? status_named(w[3]) : std::nullopt;
         if (!t || !st) return bad("expected STATUS TYPE|* NAME nxdomain|no_records|servfail|refused|timeout|error");
-        set_status(w[2], *t, *st);
+        // PTR statuses are set by address, as PTR records are added.
+        set_status(*t == record_type::ptr ? reverse_name(address_or_throw(w[2])) : w[2], *t, *st);
     } else {
         return bad("unknown record type");
     }
@@ -205,6 +220,10 @@ void static_resolver::start_txt(std::string name, callback<txt_record> done) {
 
 void static_resolver::start_tlsa(std::string name, callback<tlsa_record> done) {
     post_answer(std::move(done), lookup(record_type::tlsa, std::move(name), &entry::tlsa));
+}
+
+void static_resolver::start_ptr(std::string name, callback<std::string> done) {
+    post_answer(std::move(done), lookup(record_type::ptr, std::move(name), &entry::ptr));
 }
 
 }  // namespace postern::dns

@@ -32,6 +32,8 @@ public:
     static_resolver& add_address(std::string_view name, std::string_view address);  ///< IPv4: A, IPv6: AAAA
     static_resolver& add_txt(std::string_view name, std::vector<std::string> strings);
     static_resolver& add_tlsa(std::string_view name, tlsa_record record);
+    /// A PTR record for `address` (kept under reverse_name(address)) naming `host`.
+    static_resolver& add_ptr(std::string_view address, std::string_view host);
     /// Queries of `type` for `name` (every type for record_type::any) answer `s` from now on,
     /// whatever records the name has. The name then exists for the other types.
     static_resolver& set_status(std::string_view name, record_type type, status s);
@@ -43,7 +45,9 @@ public:
     ///   AAAA   mx1.example.org  2001:db8::1
     ///   TXT    example.org  "v=spf1 ip4:192.0.2.0/24 " "-all"     (one record, two strings)
     ///   TLSA   _25._tcp.mx1.example.org  3 1 1 8f0c...            (hex data)
+    ///   PTR    192.0.2.1  mx1.example.org                          (the address, not the arpa name)
     ///   STATUS MX example.org servfail                             (or * for every type)
+    ///   STATUS PTR 192.0.2.1 timeout                               (an address, for PTR)
     /// Error: "line N: what is wrong"; the lines before it stay added.
     expected<void, std::string> load(std::string_view table);
 
@@ -55,6 +59,7 @@ protected:
     void start_address(record_type type, std::string name, callback<asio::ip::address> done) override;
     void start_txt(std::string name, callback<txt_record> done) override;
     void start_tlsa(std::string name, callback<tlsa_record> done) override;
+    void start_ptr(std::string name, callback<std::string> done) override;
 
 private:
     struct entry {
@@ -62,6 +67,7 @@ private:
         std::vector<asio::ip::address> a, aaaa;
         std::vector<txt_record> txt;
         std::vector<tlsa_record> tlsa;
+        std::vector<std::string> ptr;
         std::map<record_type, status> forced;
     };
     entry& at(std::string_view name);

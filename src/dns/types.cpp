@@ -42,6 +42,7 @@ bool is_temporary(status s) noexcept {
 std::string_view to_string(record_type t) noexcept {
     switch (t) {
         case record_type::a: return "A";
+        case record_type::ptr: return "PTR";
         case record_type::mx: return "MX";
         case record_type::txt: return "TXT";
         case record_type::aaaa: return "AAAA";
@@ -49,6 +50,24 @@ std::string_view to_string(record_type t) noexcept {
         case record_type::any: return "ANY";
     }
     return "ANY";
+}
+
+std::string reverse_name(const boost::asio::ip::address& ip) {
+    std::string out;
+    if (ip.is_v4()) {
+        const auto b = ip.to_v4().to_bytes();
+        for (auto it = b.rbegin(); it != b.rend(); ++it) out += std::to_string(*it) + ".";
+        return out + "in-addr.arpa";
+    }
+    static constexpr char hex[] = "0123456789abcdef";
+    const auto b = ip.to_v6().to_bytes();
+    for (auto it = b.rbegin(); it != b.rend(); ++it) {
+        out += hex[*it & 0x0f];
+        out += '.';
+        out += hex[*it >> 4];
+        out += '.';
+    }
+    return out + "ip6.arpa";
 }
 
 namespace {

@@ -42,8 +42,8 @@ const std::error_category& dns_category() noexcept;
 std::error_code make_error_code(status s) noexcept;
 
 /// The record types postern asks for. `any` is only for static_resolver::set_status.
-enum class record_type : std::uint16_t { a = 1, mx = 15, txt = 16, aaaa = 28, tlsa = 52, any = 255 };
-std::string_view to_string(record_type t) noexcept;  ///< "A", "MX", "TXT", "AAAA", "TLSA", "ANY"
+enum class record_type : std::uint16_t { a = 1, ptr = 12, mx = 15, txt = 16, aaaa = 28, tlsa = 52, any = 255 };
+std::string_view to_string(record_type t) noexcept;  ///< "A", "PTR", "MX", "TXT", "AAAA", "TLSA", "ANY"
 
 struct mx_record {
     std::uint16_t preference = 0;
@@ -82,6 +82,13 @@ using mx_answer = answer<mx_record>;
 using address_answer = answer<boost::asio::ip::address>;  ///< A (IPv4) or AAAA (IPv6)
 using txt_answer = answer<txt_record>;
 using tlsa_answer = answer<tlsa_record>;
+/// PTR: host names as A-labels, lower-case, without the trailing dot (as mx_record::host).
+using ptr_answer = answer<std::string>;
+
+/// The name a PTR query for `ip` asks for (RFC 1035 §3.5, RFC 3596 §2.5): "1.2.0.192.in-addr.arpa"
+/// for 192.0.2.1, 32 reversed nibbles + ".ip6.arpa" for IPv6. An IPv4-mapped IPv6 address is
+/// asked as IPv6: callers that want the IPv4 form convert first.
+std::string reverse_name(const boost::asio::ip::address& ip);
 
 }  // namespace postern::dns
 

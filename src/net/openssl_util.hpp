@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 // Internal to net/: owning pointers for OpenSSL objects, and OpenSSL's error queue as an error_code.
+#include "base/c_deleter.hpp"
 #include "base/expected.hpp"
 
 #include <openssl/bio.h>
@@ -17,10 +18,7 @@
 
 namespace postern::net::detail {
 
-template <auto Free>
-struct c_deleter {
-    void operator()(auto* p) const noexcept { Free(p); }
-};
+using postern::c_deleter;
 using bio_ptr = std::unique_ptr<BIO, c_deleter<&BIO_free_all>>;
 using bignum_ptr = std::unique_ptr<BIGNUM, c_deleter<&BN_free>>;
 using evp_pkey_ptr = std::unique_ptr<EVP_PKEY, c_deleter<&EVP_PKEY_free>>;

@@ -95,6 +95,11 @@ inline reply header_from_unreadable(std::string_view field) {
     return make(553, {5, 7, 1}, std::string(field) + " header cannot be read; it must name the sender");
 }
 
+// RFC 7489 §10.3 / RFC 7372: a DMARC p=reject failure, refused after the data.
+inline reply dmarc_reject(std::string_view from_domain) {
+    return make(550, {5, 7, 1}, "Message rejected: it fails the DMARC policy of " + std::string(from_domain));
+}
+
 inline reply help_unknown() { return make(504, {5, 5, 1}, "HELP topic unknown"); }
 
 }  // namespace postern::proto::replies

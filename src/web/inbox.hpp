@@ -32,6 +32,7 @@ struct arrival {
     std::string envelope_from;
     std::vector<std::string> envelope_to;
     std::chrono::system_clock::time_point at;
+    std::string auth;  ///< the SPF/DKIM/DMARC verdict as JSON (mailauth::to_json), "" when none was made
 };
 
 /// One live event as JSON text: {"Type": "new"|"delete"|"truncate"|"update"|"stats", "Data": ...}.

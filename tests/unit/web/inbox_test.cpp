@@ -27,7 +27,7 @@ protected:
         const fs::path p = dir_ / "mail/inbox/new" / ("17000000" + std::to_string(10 + n) + ".M1P1Q" + std::to_string(n) + ".h");
         std::ofstream(p, std::ios::binary) << "From: a@example.com\r\nSubject: number " << n << "\r\n\r\nbody " << n << "\r\n";
         return arrival{{p}, "s@example.net", {"r@example.org"},
-                       std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000 + n))};
+                       std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000 + n)), {}};
     }
 
     std::unique_ptr<inbox> open(index::retention keep) {
