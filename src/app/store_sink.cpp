@@ -20,6 +20,7 @@ store_sink::~store_sink() = default;
 void store_sink::check(receive_checks c) {
     checks_ = std::move(c);
     verifier_.emplace();
+    results_fields_.emplace("Authentication-Results");
 }
 
 void store_sink::sign(mailauth::dkim_signer_config c, std::int64_t now) {
@@ -29,6 +30,7 @@ void store_sink::sign(mailauth::dkim_signer_config c, std::int64_t now) {
 
 result<void> store_sink::write(std::span<const char> bytes) {
     if (verifier_) verifier_->feed(bytes);
+    if (results_fields_) results_fields_->feed(std::string_view(bytes.data(), bytes.size()));
     if (signer_) signer_->feed(bytes);
     return writer_->write(bytes);
 }
@@ -66,6 +68,20 @@ void store_sink::finish(std::function<void(std::optional<proto::reply>)> done) {
                    });
 }
 
+// RFC 8601 §5: fields that claim to come from this authserv-id and arrived with the message are
+// forged (or from an earlier pass) and must not be read as ours; rename them in place, to a name of
+// the same length, before ours goes on top.
+result<void> store_sink::rename_forged_results() {
+    static constexpr std::string_view renamed = "X-Removed-Auth-Results";  // as long as "Authentication-Results"
+    for (const auto& f : results_fields_->fields()) {
+        if (!mailauth::is_own_authentication_results(f.value, checks_->authserv_id)) continue;
+        log::warn(checks_->session, log::ev::mailauth_forged, {{"renamed_to", renamed}, {"value", f.value}});
+        if (auto r = writer_->overwrite(head_size_ + f.offset, std::span<const char>(renamed.data(), renamed.size())); !r)
+            return r;
+    }
+    return {};
+}
+
 // Writes the Authentication-Results field, then decides: refuse, quarantine or store.
 std::optional<proto::reply> store_sink::apply(const mailauth::auth_verdict& v) {
     const auto& c = *checks_;
@@ -78,6 +94,10 @@ std::optional<proto::reply> store_sink::apply(const mailauth::auth_verdict& v) {
     if (c.enforce && failed && d.policy == mailauth::dmarc_policy::reject) {
         log::info(c.session, log::ev::mailauth_reject, {{"from_domain", d.from_domain}, {"summary", v.summary}});
         return proto::replies::dmarc_reject(d.from_domain);
+    }
+    if (auto r = rename_forged_results(); !r) {
+        log::error(c.session, log::ev::store_error, {{"op", "rename_results"}, {"error", r.error().message()}});
+        return proto::replies::storage_error(r.error());
     }
     const auto field = mailauth::authentication_results(v, c.authserv_id, c.client);
     if (auto r = writer_->insert(return_path_size_, std::span<const char>(field.data(), field.size())); !r) {

@@ -9,6 +9,7 @@
 #include "app/mailbox_policy.hpp"
 #include "mailauth/dkim_sign.hpp"
 #include "mailauth/evaluate.hpp"
+#include "message/field_locator.hpp"
 #include "server/policy.hpp"
 #include "store/maildir_store.hpp"
 
@@ -47,6 +48,7 @@ public:
 
 private:
     std::optional<proto::reply> apply(const mailauth::auth_verdict& v);
+    result<void> rename_forged_results();
     result<void> add_signature();
 
     store::maildir_store& store_;
@@ -56,6 +58,7 @@ private:
     std::size_t head_size_, return_path_size_;
     std::optional<receive_checks> checks_;
     std::optional<mailauth::dkim_verifier> verifier_;
+    std::optional<message::field_locator> results_fields_;  // Authentication-Results already in the message
     std::optional<mailauth::dkim_signer> signer_;
     std::int64_t sign_time_ = 0;
 };

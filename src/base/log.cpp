@@ -14,7 +14,7 @@
 namespace postern::log {
 namespace {
 
-constexpr std::array<std::string_view, 42> event_names{
+constexpr std::array<std::string_view, 43> event_names{
     "server.start", "server.listen", "server.stop", "server.signal", "server.drain",
     "smtp.connect", "smtp.disconnect", "smtp.refuse", "smtp.timeout", "smtp.error_limit",
     "smtp.mail", "smtp.rcpt", "smtp.reject", "smtp.message", "smtp.abort", "smtp.io_error",
@@ -25,7 +25,7 @@ constexpr std::array<std::string_view, 42> event_names{
     "smtp.tls", "smtp.tls_error", "smtp.tls_discard", "smtp.auth", "smtp.auth_fail",
     "smtp.relay_denied", "smtp.sender_refused",
     "index.error", "index.rebuild", "index.prune", "http.listen", "http.request", "http.error",
-    "mailauth.verdict", "mailauth.quarantine", "mailauth.reject",
+    "mailauth.verdict", "mailauth.quarantine", "mailauth.reject", "mailauth.forged",
 };
 
 std::atomic<level> min_level{level::info};

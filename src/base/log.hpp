@@ -25,7 +25,7 @@ enum class ev {
     smtp_tls, smtp_tls_error, smtp_tls_discard, smtp_auth, smtp_auth_fail,
     smtp_relay_denied, smtp_sender_refused,
     index_error, index_rebuild, index_prune, http_listen, http_request, http_error,
-    mailauth_verdict, mailauth_quarantine, mailauth_reject,
+    mailauth_verdict, mailauth_quarantine, mailauth_reject, mailauth_forged,
 };
 std::string_view name(ev e);
 

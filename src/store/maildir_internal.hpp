@@ -41,6 +41,7 @@ public:
 
     result<void> write(std::span<const char> bytes) override;
     result<void> insert(std::uint64_t offset, std::span<const char> bytes) override;
+    result<void> overwrite(std::uint64_t offset, std::span<const char> bytes) override;
     std::uint64_t size() const override { return size_; }
     const std::string& id() const override { return id_; }
     std::vector<std::filesystem::path> final_paths() const override {

@@ -54,6 +54,9 @@ public:
     /// still fits the write buffer; past that the file is rewritten once, copied in the kernel, so
     /// memory stays constant. Call before commit().
     virtual result<void> insert(std::uint64_t offset, std::span<const char> bytes) = 0;
+    /// Replaces bytes.size() octets at `offset` (the range must be within size()): renaming a
+    /// header field in place. Call before commit().
+    virtual result<void> overwrite(std::uint64_t offset, std::span<const char> bytes) = 0;
 };
 
 using commit_callback = std::function<void(result<std::string> id)>;

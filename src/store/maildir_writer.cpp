@@ -93,6 +93,23 @@ result<void> maildir_writer::insert(std::uint64_t offset, std::span<const char> 
     return {};
 }
 
+// The first size_ - buffer_.size() octets are in the file, the rest in the buffer.
+result<void> maildir_writer::overwrite(std::uint64_t offset, std::span<const char> bytes) {
+    if (error_) return fail(error_);
+    if (offset > size_ || bytes.size() > size_ - offset) return fail(std::make_error_code(std::errc::invalid_argument));
+    const std::uint64_t in_file = size_ - buffer_.size();
+    while (!bytes.empty() && offset < in_file) {
+        const auto n = std::min<std::uint64_t>(bytes.size(), in_file - offset);
+        ssize_t w = ::pwrite(fd_.get(), bytes.data(), static_cast<std::size_t>(n), static_cast<off_t>(offset));
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return fail(error_ = w < 0 ? last_system_error() : std::make_error_code(std::errc::io_error));
+        bytes = bytes.subspan(static_cast<std::size_t>(w));
+        offset += static_cast<std::uint64_t>(w);
+    }
+    if (!bytes.empty()) std::copy(bytes.begin(), bytes.end(), buffer_.begin() + static_cast<std::ptrdiff_t>(offset - in_file));
+    return {};
+}
+
 namespace {
 
 // Copies [offset, offset + length) of `in` to the end of `out`: in the kernel where it can, else

@@ -62,6 +62,23 @@ TEST(message_writer_insert, past_the_end_is_refused) {
     EXPECT_TRUE((*w)->insert(3, bytes_of("x")));
 }
 
+// Renaming a field in place, wherever the range lies: in the file, in the buffer, or across both.
+TEST(message_writer_overwrite, in_the_file_in_the_buffer_and_across) {
+    temp_dir dir;
+    auto store = maildir_store::open(config_for(dir, 4096));
+    auto w = (*store)->begin({"a@b.example"});
+    std::string body = pattern(10000, 3);  // 8000 octets in the file after two flushes, 2000 buffered
+    for (std::size_t i = 0; i < body.size(); i += 1000) ASSERT_TRUE((*w)->write(bytes_of(body.substr(i, 1000))));
+    for (std::uint64_t at : {10u, 7998u, 9000u}) {  // in the file, across, in the buffer
+        ASSERT_TRUE((*w)->overwrite(at, bytes_of("XYZW")));
+        body.replace(at, 4, "XYZW");
+    }
+    EXPECT_FALSE((*w)->overwrite(9998, bytes_of("XYZ")));  // past the end
+    auto paths = (*w)->final_paths();
+    ASSERT_TRUE(commit_and_wait(**store, std::move(*w)));
+    EXPECT_EQ(read_file(paths.front()), body);
+}
+
 TEST(maildir_store_quarantine, message_lands_in_the_quarantine_folder_only) {
     temp_dir dir;
     auto cfg = config_for(dir, 1024);
