@@ -37,6 +37,10 @@ indexed_message describe(std::string_view raw, envelope env) {
     m.envelope_to = std::move(env.envelope_to);
     m.arrival = env.arrival;
     m.size = env.size != 0 ? env.size : raw.size();
+    m.auth = badges_of(env.verdict);
+    // The badges are kept whatever the size; the whole verdict only when it is of a sane size
+    // (verdict.cpp's output is a few hundred octets per DKIM signature).
+    if (m.auth && env.verdict.size() <= max_verdict_octets) m.verdict = std::move(env.verdict);
 
     auto parsed = message::parse_message(raw.substr(0, std::min(raw.size(), max_parsed_octets)), index_limits);
     m.from = to_mailboxes(parsed.from);

@@ -95,16 +95,21 @@ bool read_head(const fs::path& p, std::string& out) {
 
 }  // namespace
 
+std::string_view take_line(std::string_view& raw) {
+    auto nl = raw.find('\n');
+    std::string_view line = raw.substr(0, nl);
+    raw = nl == std::string_view::npos ? std::string_view{} : raw.substr(nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    return line;
+}
+
 trace_info read_trace(std::string_view raw) {
     trace_info out;
     raw = raw.substr(0, std::min(raw.size(), max_trace_scan));
     std::string received;
     bool in_received = false, have_received = false;
     while (!raw.empty()) {
-        auto nl = raw.find('\n');
-        std::string_view line = raw.substr(0, nl);
-        raw = nl == std::string_view::npos ? std::string_view{} : raw.substr(nl + 1);
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        std::string_view line = take_line(raw);
         if (line.empty()) break;  // end of the header section
         if (line.front() == ' ' || line.front() == '\t') {
             if (in_received) received += ' ', received += trim(line);
@@ -193,6 +198,7 @@ rebuild_report scan_maildir(const fs::path& mail_root, const std::function<bool(
                 env.size = size;
                 auto trace = read_trace(raw);
                 env.envelope_from = trace.return_path.value_or("");
+                env.verdict = verdict_from_header(raw);  // our Authentication-Results, when the server checked it
                 if (folder_recipient) env.envelope_to.push_back(*folder_recipient);
                 else if (trace.for_recipient) env.envelope_to.push_back(*trace.for_recipient);
                 if (trace.received_at) {

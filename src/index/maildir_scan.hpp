@@ -17,6 +17,9 @@ struct trace_info {
 };
 trace_info read_trace(std::string_view raw);
 
+/// The next line of `raw` without its line end (CRLF or LF); `raw` moves past it.
+std::string_view take_line(std::string_view& raw);
+
 /// The recipient a per-recipient folder name stands for (store::safe_folder_name() undone), or
 /// nothing for "inbox", a shortened name (with '~') or a name that is not an address.
 std::optional<std::string> recipient_of_folder(std::string_view folder);

@@ -2,6 +2,7 @@
 // The message index on SQLite: schema, open/recreate, rows in and out, full-text search.
 #include "index/message_index.hpp"
 #include "index/maildir_scan.hpp"
+#include "index/row_codec.hpp"
 #include "index/sqlite_db.hpp"
 
 #include <map>
@@ -15,20 +16,20 @@ namespace postern::index {
 using detail::reset_guard;
 using detail::statement;
 using detail::sqlite_error;
+using namespace detail::rows;
 
 namespace {
 
 namespace fs = std::filesystem;
-using sys_clock = std::chrono::system_clock;
 
-constexpr int schema_version = 3;
+constexpr int schema_version = 4;
 constexpr int busy_timeout_ms = 5000;
 
 // One transaction so a crash never leaves half a schema.
 constexpr const char* schema_sql = R"sql(
 BEGIN;
 CREATE TABLE schema_version (version INTEGER NOT NULL);
-INSERT INTO schema_version (version) VALUES (3);
+INSERT INTO schema_version (version) VALUES (4);
 CREATE TABLE messages (
     rowid         INTEGER PRIMARY KEY,
     folder        TEXT NOT NULL,
@@ -49,8 +50,13 @@ CREATE TABLE messages (
     message_id    TEXT NOT NULL,
     reply_list    TEXT NOT NULL,
     lead          INTEGER NOT NULL DEFAULT 0,
+    auth_spf      TEXT,
+    auth_dkim     TEXT,
+    auth_dmarc    TEXT,
+    auth_aligned  INTEGER,
     UNIQUE (folder, id)
 );
+CREATE TABLE verdicts (rowid INTEGER PRIMARY KEY, verdict TEXT NOT NULL);
 CREATE INDEX messages_by_arrival ON messages (arrival);
 CREATE INDEX messages_by_lead ON messages (lead, arrival);
 CREATE INDEX messages_by_lead_read ON messages (lead, read);
@@ -60,116 +66,25 @@ CREATE VIRTUAL TABLE messages_fts USING fts5 (subject, sender, recipients, body,
 COMMIT;
 )sql";
 
-constexpr std::string_view columns =
-    "m.folder, m.id, m.path, m.envelope_from, m.envelope_to, m.arrival, m.size, m.from_list, m.to_list, "
-    "m.cc_list, m.subject, m.date, m.attachments, m.snippet, m.read, m.message_id, m.reply_list";
-
-// Lists are stored as text: entries split by RS (0x1E), name and address by US (0x1F). Those two
-// octets are dropped from the values (they never occur in decoded mail text worth keeping).
-constexpr char rs = '\x1e';
-constexpr char us = '\x1f';
-
-void append_clean(std::string& out, std::string_view s) {
-    for (char c : s)
-        if (c != rs && c != us) out += c;
-}
-
-std::string join(const std::vector<std::string>& v) {
-    std::string out;
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        if (i) out += rs;
-        append_clean(out, v[i]);
-    }
-    return out;
-}
-
-std::vector<std::string> split(std::string_view s, char sep) {
-    std::vector<std::string> out;
-    if (s.empty()) return out;
-    for (;;) {
-        auto p = s.find(sep);
-        out.emplace_back(s.substr(0, p));
-        if (p == std::string_view::npos) break;
-        s.remove_prefix(p + 1);
-    }
-    return out;
-}
-
-std::string encode_mailboxes(const std::vector<mailbox>& v) {
-    std::string out;
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        if (i) out += rs;
-        append_clean(out, v[i].name);
-        out += us;
-        append_clean(out, v[i].address);
-    }
-    return out;
-}
-
-std::vector<mailbox> decode_mailboxes(std::string_view s) {
-    std::vector<mailbox> out;
-    for (auto& e : split(s, rs)) {
-        auto p = e.find(us);
-        if (p == std::string::npos) out.push_back({{}, e});
-        else out.push_back({e.substr(0, p), e.substr(p + 1)});
-    }
-    return out;
-}
-
-// The "sender" column of the full-text index: the envelope sender, the From names and addresses.
-std::string sender_text(const indexed_message& m) {
-    std::string out = m.envelope_from;
-    for (const auto& a : m.from) out += ' ' + a.name + ' ' + a.address;
-    return out;
-}
-
-// The "recipients" column: envelope recipients, To and Cc.
-std::string recipients_text(const indexed_message& m) {
-    std::string out;
-    for (const auto& r : m.envelope_to) out += ' ' + r;
-    for (const auto* list : {&m.to, &m.cc})
-        for (const auto& a : *list) out += ' ' + a.name + ' ' + a.address;
-    return out;
-}
-
-std::int64_t to_seconds(sys_clock::time_point t) {
-    return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-sys_clock::time_point from_seconds(std::int64_t s) { return sys_clock::time_point(std::chrono::seconds(s)); }
-
-indexed_message read_row(const statement& s) {
-    indexed_message m;
-    m.folder = s.text(0);
-    m.id = s.text(1);
-    m.path = s.text(2);
-    m.envelope_from = s.text(3);
-    m.envelope_to = split(s.text(4), rs);
-    m.arrival = from_seconds(s.integer(5));
-    m.size = static_cast<std::uint64_t>(s.integer(6));
-    m.from = decode_mailboxes(s.text(7));
-    m.to = decode_mailboxes(s.text(8));
-    m.cc = decode_mailboxes(s.text(9));
-    m.subject = s.text(10);
-    if (!s.is_null(11)) m.date = from_seconds(s.integer(11));
-    m.attachments = static_cast<std::uint32_t>(s.integer(12));
-    m.snippet = s.text(13);
-    m.read = s.integer(14) != 0;
-    m.message_id = s.text(15);
-    m.reply_to = decode_mailboxes(s.text(16));
-    return m;
-}
-
 // The rows a view shows: one folder, or one row per message (its lead row) over all folders.
 struct view {
     std::string_view folder;
     search_terms terms;
 };
 
+// Parameters: ?1 the FTS5 query, ?2 the folder, ?3/?4 limit and offset, ?5-?7 result words.
+// User text is only ever bound, never put in the SQL.
 std::string where_of(const view& v) {
     std::string w = v.folder.empty() ? "m.lead = 1" : "m.folder = ?2";
-    if (!v.terms.fts.empty()) w += " AND m.rowid IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1)";
-    if (v.terms.read) w += *v.terms.read ? " AND m.read != 0" : " AND m.read = 0";
-    if (v.terms.with_attachments) w += " AND m.attachments > 0";
+    const auto& t = v.terms;
+    if (!t.fts.empty()) w += " AND m.rowid IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1)";
+    if (t.read) w += *t.read ? " AND m.read != 0" : " AND m.read = 0";
+    if (t.with_attachments) w += " AND m.attachments > 0";
+    if (!t.spf.empty()) w += " AND m.auth_spf = ?5";
+    if (!t.dkim.empty()) w += " AND m.auth_dkim = ?6";
+    if (!t.dmarc.empty()) w += " AND m.auth_dmarc = ?7";
+    if (t.aligned) w += *t.aligned ? " AND m.auth_aligned = 1" : " AND m.auth_aligned = 0";  // NULL: no verdict
+    if (t.with_auth) w += " AND m.auth_spf IS NOT NULL";
     return w;
 }
 
@@ -193,7 +108,7 @@ struct message_index::impl {
     sqlite3* db = nullptr;
     bool recreated = false;
     statement find_rowid, insert_row, insert_fts, delete_row, delete_fts, select_by_id, select_text, mark, ids_in,
-        oldest, totals, set_lead;
+        oldest, totals, set_lead, insert_verdict, delete_verdict, select_verdict;
     std::map<std::string, statement> views;  // list/search/count statements by SQL text (a handful)
     // The mailbox's totals (lead rows) and the table's (all rows), kept between writes: lists and
     // live stats read them on every request and batch, and counting 100 000 rows takes tens of ms.
@@ -206,6 +121,7 @@ struct message_index::impl {
         // Statements first: sqlite3_close refuses a connection with live statements.
         find_rowid = {}, insert_row = {}, insert_fts = {}, delete_row = {}, delete_fts = {}, select_by_id = {};
         select_text = {}, mark = {}, ids_in = {}, oldest = {}, totals = {}, set_lead = {};
+        insert_verdict = {}, delete_verdict = {}, select_verdict = {};
         views.clear();
         if (db) ::sqlite3_close(db);
     }
@@ -229,14 +145,18 @@ struct message_index::impl {
             {&find_rowid, "SELECT rowid FROM messages WHERE folder = ?1 AND id = ?2"},
             {&insert_row,
              "INSERT INTO messages (folder, id, path, envelope_from, envelope_to, arrival, size, from_list, to_list, "
-             "cc_list, subject, date, attachments, snippet, read, message_id, reply_list) "
-             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"},
+             "cc_list, subject, date, attachments, snippet, read, message_id, reply_list, auth_spf, auth_dkim, "
+             "auth_dmarc, auth_aligned) "
+             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"},
             {&insert_fts, "INSERT INTO messages_fts (rowid, subject, sender, recipients, body) VALUES (?1, ?2, ?3, ?4, ?5)"},
             {&delete_row, "DELETE FROM messages WHERE rowid = ?1"},
             {&delete_fts, "DELETE FROM messages_fts WHERE rowid = ?1"},
             {&select_by_id, "SELECT " + cols + ", m.rowid FROM messages m WHERE m.id = ?1 AND (?2 = '' OR m.folder = ?2) "
                             "ORDER BY m.folder LIMIT 1"},
             {&select_text, "SELECT body FROM messages_fts WHERE rowid = ?1"},
+            {&insert_verdict, "INSERT INTO verdicts (rowid, verdict) VALUES (?1, ?2)"},
+            {&delete_verdict, "DELETE FROM verdicts WHERE rowid = ?1"},
+            {&select_verdict, "SELECT verdict FROM verdicts WHERE rowid = ?1"},
             {&mark, "UPDATE messages SET read = ?3 WHERE id = ?1 AND (?2 = '' OR folder = ?2) AND read != ?3"},
             {&ids_in, "SELECT rowid, folder, id, path, size FROM messages WHERE id = ?1 AND (?2 = '' OR folder = ?2)"},
             {&oldest, "SELECT folder, id, path, size FROM messages ORDER BY arrival ASC, rowid ASC"},
@@ -287,6 +207,8 @@ struct message_index::impl {
     }
 
     result<void> erase_row(std::int64_t rowid) {
+        delete_verdict.bind(1, rowid);
+        if (auto r = delete_verdict.run(); !r) return r;
         delete_fts.bind(1, rowid);
         if (auto r = delete_fts.run(); !r) return r;
         delete_row.bind(1, rowid);
@@ -317,8 +239,18 @@ struct message_index::impl {
         else s.bind_null(12);
         s.bind(13, static_cast<std::int64_t>(m.attachments)).bind(14, m.snippet).bind(15, std::int64_t{m.read ? 1 : 0});
         s.bind(16, m.message_id).bind(17, encode_mailboxes(m.reply_to));
+        if (m.auth) {
+            s.bind(18, m.auth->spf).bind(19, m.auth->dkim).bind(20, m.auth->dmarc);
+            s.bind(21, std::int64_t{m.auth->aligned ? 1 : 0});
+        } else {
+            s.bind_null(18).bind_null(19).bind_null(20).bind_null(21);
+        }
         if (auto r = s.run(); !r) return r;
         auto rowid = ::sqlite3_last_insert_rowid(db);
+        if (!m.verdict.empty()) {
+            insert_verdict.bind(1, rowid).bind(2, m.verdict);
+            if (auto r = insert_verdict.run(); !r) return r;
+        }
         insert_fts.bind(1, rowid).bind(2, m.subject).bind(3, sender_text(m)).bind(4, recipients_text(m)).bind(5, m.text);
         if (auto r = insert_fts.run(); !r) return r;
         return fix_lead(m.id);
@@ -358,7 +290,7 @@ struct message_index::impl {
     }
 
     result<index::totals> count_view(const view& v) {
-        const bool whole = v.folder.empty() && v.terms.fts.empty() && !v.terms.read && !v.terms.with_attachments;
+        const bool whole = v.folder.empty() && v.terms.matches_everything();
         if (whole && mailbox_totals) return *mailbox_totals;
         auto t = count_rows(v);
         if (t && whole) mailbox_totals = *t;
@@ -408,6 +340,9 @@ struct message_index::impl {
     static void bind_view(statement& s, const view& v) {
         if (!v.terms.fts.empty()) s.bind(1, v.terms.fts);
         if (!v.folder.empty()) s.bind(2, v.folder);
+        if (!v.terms.spf.empty()) s.bind(5, v.terms.spf);
+        if (!v.terms.dkim.empty()) s.bind(6, v.terms.dkim);
+        if (!v.terms.dmarc.empty()) s.bind(7, v.terms.dmarc);
     }
 
     // The rowids of `id` (in `folder`, or all folders).
@@ -487,14 +422,15 @@ result<std::optional<indexed_message>> message_index::get(std::string_view id, s
         if (rc == SQLITE_DONE) return std::optional<indexed_message>();
         if (rc != SQLITE_ROW) return fail(sqlite_error(rc));
         m = read_row(s);
-        rowid = s.integer(17);
+        rowid = s.integer(column_count);
     }
-    auto& t = impl_->select_text;
-    reset_guard g(t);
-    t.bind(1, rowid);
-    int rc = t.step();
-    if (rc == SQLITE_ROW) m.text = t.text(0);
-    else if (rc != SQLITE_DONE) return fail(sqlite_error(rc));
+    for (auto [st, out] : {std::pair{&impl_->select_text, &m.text}, std::pair{&impl_->select_verdict, &m.verdict}}) {
+        reset_guard g(*st);
+        st->bind(1, rowid);
+        int rc = st->step();
+        if (rc == SQLITE_ROW) *out = st->text(0);
+        else if (rc != SQLITE_DONE) return fail(sqlite_error(rc));
+    }
     return std::optional<indexed_message>(std::move(m));
 }
 
@@ -578,7 +514,7 @@ result<void> message_index::remove_all() {
     impl_->forget_totals();
     detail::transaction tx(impl_->db);
     if (auto r = tx.begin(); !r) return r;
-    if (auto r = detail::exec(impl_->db, "DELETE FROM messages_fts; DELETE FROM messages;"); !r) return r;
+    if (auto r = detail::exec(impl_->db, "DELETE FROM verdicts; DELETE FROM messages_fts; DELETE FROM messages;"); !r) return r;
     return tx.commit();
 }
 
@@ -621,7 +557,7 @@ result<rebuild_report> message_index::rebuild(const fs::path& mail_root) {
     }
     detail::transaction tx(impl_->db);
     if (auto r = tx.begin(); !r) return fail(r.error());
-    if (auto r = detail::exec(impl_->db, "DELETE FROM messages_fts; DELETE FROM messages;"); !r) return fail(r.error());
+    if (auto r = detail::exec(impl_->db, "DELETE FROM verdicts; DELETE FROM messages_fts; DELETE FROM messages;"); !r) return fail(r.error());
     std::error_code failed;
     auto report = detail::scan_maildir(mail_root, [&](indexed_message&& m) {
         if (was_read.contains({m.folder, m.id})) m.read = true;

@@ -44,6 +44,16 @@ struct mailbox {
     friend bool operator==(const mailbox&, const mailbox&) = default;
 };
 
+/// The SPF, DKIM and DMARC results of a message as its badges show them: RFC 8601 result words
+/// (lower case), one per method.
+struct auth_badges {
+    std::string spf;    ///< the MAIL FROM check: "pass", "fail", "softfail", "neutral", "none", "temperror", "permerror"
+    std::string dkim;   ///< "pass" when any signature verified, else the first signature's result; "none" when unsigned
+    std::string dmarc;  ///< "pass", "fail", "none", "temperror", "permerror"
+    bool aligned = false;  ///< DMARC identifier alignment: SPF or DKIM vouches for the From domain
+    friend bool operator==(const auth_badges&, const auth_badges&) = default;
+};
+
 /// One message file as the index stores it.
 struct indexed_message {
     std::string id;      ///< the Maildir unique name: the file name without ":2,<flags>" ("<store id>.<host>")
@@ -61,6 +71,8 @@ struct indexed_message {
     std::string snippet;                    ///< the start of the text, white space collapsed
     std::string text;                       ///< body text for the full-text index (bounded; not returned by get/list)
     bool read = false;
+    std::optional<auth_badges> auth;        ///< nullopt: no SPF/DKIM/DMARC verdict was made for this message
+    std::string verdict;                    ///< the verdict as JSON (mailauth::to_json's shape), "" for none; returned by get() only
 };
 
 /// What describe() needs besides the bytes.
@@ -72,15 +84,34 @@ struct envelope {
     std::vector<std::string> envelope_to;
     std::chrono::system_clock::time_point arrival;
     std::uint64_t size = 0;  ///< 0: the size of `raw`
+    /// The SPF/DKIM/DMARC verdict as JSON (mailauth::to_json), "" when none was made. describe()
+    /// takes the badges from it; text that is not such JSON gives no verdict.
+    std::string verdict;
 };
 
 inline constexpr std::size_t snippet_chars = 200;           ///< code points in indexed_message::snippet
 inline constexpr std::size_t max_indexed_text = 64 * 1024;  ///< octets of body text put in the full-text index
 inline constexpr std::size_t max_parsed_octets = 16u * 1024 * 1024;  ///< describe() parses at most this much
+inline constexpr std::size_t max_verdict_octets = 64 * 1024;  ///< a longer verdict JSON keeps its badges but is not stored
 
 /// Parses a message (bounded: at most max_parsed_octets of it, with tight MIME limits) and fills
-/// the record. Never fails on any input.
+/// the record; the badges come from env.verdict. Never fails on any input.
 indexed_message describe(std::string_view raw, envelope env);
+
+/// The badges of a verdict JSON text (mailauth::to_json's shape: spf.result, dkim[].result,
+/// dmarc.result, aligned), or nullopt when the text is empty or not such JSON. Result words are
+/// lower-cased; a word outside RFC 8601's set for its method reads as "none". Never throws.
+std::optional<auth_badges> badges_of(std::string_view verdict_json);
+
+/// Reads back the verdict postern wrote into a stored message: the value of the
+/// Authentication-Results field (RFC 8601) when it is the first field after Return-Path (the
+/// store puts ours there; a field a sender wrote always comes after our Received). Returns the
+/// verdict JSON in mailauth::to_json's shape with what the field says (spf: result, smtp.mailfrom,
+/// reason; the second spf result: smtp.helo; dkim: each result with header.d/.i/.s; dmarc:
+/// result, header.from, policy.dmarc; alignment worked out from those), "summary" and
+/// "summary_case" empty, and "rebuilt": true; "" when there is no such field or it names no spf
+/// or dmarc result. Bounded (the first 16 KiB of the field) and never throws.
+std::string verdict_from_header(std::string_view raw);
 
 /// The FTS5 query search() runs for user input: each whitespace-separated word is a quoted
 /// phrase (inner quotes doubled), words without a letter or digit are dropped, the last is also a
@@ -93,11 +124,23 @@ struct search_terms {
     std::string fts;                ///< FTS5 query text, "" for none (see parse_search)
     std::optional<bool> read;       ///< is:read / is:unread
     bool with_attachments = false;  ///< has:attachment
+    std::string spf, dkim, dmarc;   ///< spf:WORD, dkim:WORD, dmarc:WORD (an RFC 8601 result word, lower case); "" for any
+    std::optional<bool> aligned;    ///< is:aligned / is:unaligned (only messages with a verdict)
+    bool with_auth = false;         ///< has:auth: messages with a verdict
+
+    /// True when no word and no filter was given: every message matches.
+    bool matches_everything() const noexcept {
+        return fts.empty() && !read && !with_attachments && spf.empty() && dkim.empty() && dmarc.empty() && !aligned &&
+               !with_auth;
+    }
 };
 
 /// Parses user input. Plain words and "quoted phrases" match subject, addresses and text; the
 /// prefixes from:, to: (To, Cc, envelope recipients) and subject: restrict a word or a phrase to
-/// those fields; is:read, is:unread and has:attachment filter. Every phrase is quoted for FTS5
+/// those fields; is:read, is:unread and has:attachment filter; spf:, dkim: and dmarc: followed by
+/// a result word of that method (RFC 8601 §2.7: pass, fail, softfail, ...) match the badge,
+/// is:aligned / is:unaligned the DMARC alignment and has:auth any verdict (a key with another
+/// word is searched as text). Every phrase is quoted for FTS5
 /// (inner quotes doubled), so no input is ever read as FTS5 syntax; words with no letter or digit
 /// are dropped; the last phrase also matches as a prefix.
 search_terms parse_search(std::string_view input);

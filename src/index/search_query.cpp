@@ -3,6 +3,7 @@
 #include "index/message_index.hpp"
 
 #include <array>
+#include <span>
 
 namespace postern::index {
 namespace {
@@ -70,6 +71,26 @@ const char* column_of(std::string_view key) {
     return nullptr;
 }
 
+// spf:WORD, dkim:WORD, dmarc:WORD: the field a filter sets when WORD is a result word of that
+// method (RFC 8601 §2.7.1, §2.7.2; RFC 7489 §11.2), lower-cased into `word`; else nullptr.
+std::string* auth_filter(search_terms& t, std::string_view key, std::string_view text, std::string& word) {
+    static constexpr std::array<std::string_view, 7> spf{"none", "neutral", "pass", "fail", "softfail", "temperror", "permerror"};
+    static constexpr std::array<std::string_view, 7> dkim{"none", "pass", "fail", "policy", "neutral", "temperror", "permerror"};
+    static constexpr std::array<std::string_view, 5> dmarc{"none", "pass", "fail", "temperror", "permerror"};
+    auto pick = [&](std::span<const std::string_view> words, std::string* field) -> std::string* {
+        for (auto w : words)
+            if (iequals(text, w)) {
+                word = std::string(w);
+                return field;
+            }
+        return nullptr;
+    };
+    if (iequals(key, "spf")) return pick(spf, &t.spf);
+    if (iequals(key, "dkim")) return pick(dkim, &t.dkim);
+    if (iequals(key, "dmarc")) return pick(dmarc, &t.dmarc);
+    return nullptr;
+}
+
 void append_phrase(std::string& out, std::string_view column, std::string_view text) {
     bool has_word = false;
     for (unsigned char c : text) has_word = has_word || is_word_octet(c);
@@ -88,9 +109,16 @@ void append_phrase(std::string& out, std::string_view column, std::string_view t
 
 search_terms parse_search(std::string_view input) {
     search_terms t;
+    std::string word;
     for (const auto& tok : tokenize(input)) {
         if (iequals(tok.key, "is") && (iequals(tok.text, "read") || iequals(tok.text, "unread"))) {
             t.read = iequals(tok.text, "read");
+        } else if (iequals(tok.key, "is") && (iequals(tok.text, "aligned") || iequals(tok.text, "unaligned"))) {
+            t.aligned = iequals(tok.text, "aligned");
+        } else if (iequals(tok.key, "has") && iequals(tok.text, "auth")) {
+            t.with_auth = true;
+        } else if (std::string* field = auth_filter(t, tok.key, tok.text, word)) {
+            *field = std::move(word);
         } else if (iequals(tok.key, "has") && (iequals(tok.text, "attachment") || iequals(tok.text, "attachments"))) {
             t.with_attachments = true;
         } else if (const char* col = column_of(tok.key)) {

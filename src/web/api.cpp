@@ -171,7 +171,7 @@ answer<std::string> search_query(const request& req) {
     // "subject:" or "*" alone would match everything: a search that names nothing is refused
     // (so that DELETE /api/v1/search can never empty the inbox by accident).
     auto terms = index::parse_search(query);
-    if (terms.fts.empty() && !terms.read && !terms.with_attachments)
+    if (terms.matches_everything())
         return fail(error(status::bad_request, "the search has no words or filters"));
     return query;
 }

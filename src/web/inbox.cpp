@@ -66,7 +66,8 @@ struct inbox::impl {
                             .envelope_from = a.envelope_from,
                             .envelope_to = a.envelope_to,
                             .arrival = a.at,
-                            .size = file->bytes().size()};
+                            .size = file->bytes().size(),
+                            .verdict = a.auth};
         rows.push_back(index::describe(file->bytes(), std::move(env)));
         for (std::size_t i = 1; i < a.files.size(); ++i) {
             auto copy = rows.front();

@@ -28,6 +28,21 @@ json attachment_json(const message::attachment_info& a) {
                 {"ContentID", a.content_id}, {"Size", a.size}};
 }
 
+// The badges of a message, or null when no verdict was made (postern's addition: Mailpit has
+// no such field, and its clients ignore fields they do not know).
+json auth_json(const std::optional<index::auth_badges>& a) {
+    if (!a) return nullptr;
+    return json{{"SPF", a->spf}, {"DKIM", a->dkim}, {"DMARC", a->dmarc}, {"Aligned", a->aligned}};
+}
+
+// The whole verdict as the index stored it; null when there is none (or, which the index
+// prevents, it is not JSON).
+json verdict_json(const std::string& verdict) {
+    if (verdict.empty()) return nullptr;
+    json j = json::parse(verdict, nullptr, false);
+    return j.is_object() ? j : json(nullptr);
+}
+
 }  // namespace
 
 std::string rfc3339(std::chrono::system_clock::time_point t) {
@@ -51,6 +66,7 @@ json summary_json(const index::indexed_message& m) {
         {"Size", m.size},
         {"Attachments", m.attachments},
         {"Snippet", m.snippet},
+        {"Auth", auth_json(m.auth)},
     };
 }
 
@@ -84,6 +100,8 @@ json message_json(const index::indexed_message& row, const message::parsed_messa
         {"Inline", std::move(inline_parts)},
         {"Attachments", std::move(attachments)},
         {"Headers", headers_json(parsed)},
+        {"Auth", auth_json(row.auth)},
+        {"Authentication", verdict_json(row.verdict)},
     };
 }
 

@@ -2,7 +2,8 @@
 """The web inbox's HTTP API (docs/web.md) end to end: `postern serve --http 127.0.0.1:0`, mail sent
 with smtplib, the API read with http.client and raw sockets (standard library only).
 
-Covered: the Mailpit list and message shapes, paging, the parsed message, /raw, /part, /headers,
+Covered: the Mailpit list and message shapes, postern's SPF/DKIM/DMARC fields ("Auth",
+"Authentication") with `[mailauth]` checking mail against a dnsmasq, and after a rebuild, paging, the parsed message, /raw, /part, /headers,
 the sandboxed /view/ page, search (filters, phrases, accents, junk), marking read, deleting (API,
 search, retention; files gone from disk), Server-Sent Events, /metrics, errors and limits, basic
 auth, the index rebuilt from the Maildir, `--http off` and a port in use.
@@ -31,6 +32,7 @@ from typing import NamedTuple
 import pytest
 
 from conftest import Server, body_of, file_for_id, postern_bin, queued_id
+from dnsmasq import make_dnsmasq  # noqa: F401  (fixture)
 
 DEADLINE = 10.0
 
@@ -42,9 +44,9 @@ BINARY = bytes(range(256)) * 3
 
 LIST_KEYS = {"total", "unread", "count", "messages_count", "messages_unread", "start", "tags", "messages"}
 SUMMARY_KEYS = {"ID", "MessageID", "Read", "From", "To", "Cc", "Bcc", "ReplyTo", "Subject", "Created", "Username",
-                "Tags", "Size", "Attachments", "Snippet"}
+                "Tags", "Size", "Attachments", "Snippet", "Auth"}
 MESSAGE_KEYS = {"ID", "MessageID", "From", "To", "Cc", "Bcc", "ReplyTo", "ReturnPath", "Subject", "Date", "Text",
-                "HTML", "Size", "Inline", "Attachments", "Headers"}
+                "HTML", "Size", "Inline", "Attachments", "Headers", "Auth", "Authentication"}
 ATTACHMENT_KEYS = {"PartID", "FileName", "ContentType", "ContentID", "Size"}
 RFC3339_Z = re.compile(r"\A\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z")
 ID_RE = re.compile(r"\A[A-Za-z0-9._-]+\Z")
@@ -271,6 +273,7 @@ def test_list_shape_and_fields(server):
     assert m["Size"] == stored_path(server, msg_id).stat().st_size == len(raw)
     assert m["Attachments"] == 1
     assert m["Snippet"].startswith("The quarterly figures are attached"), m["Snippet"]
+    assert m["Auth"] is None  # 127.0.0.1 is in the default ignore_hosts: no verdict
 
 
 def test_from_without_address_is_null(server):
@@ -1289,3 +1292,92 @@ def test_http_port_in_use(tmp_path):
     assert len(about) == 1, err
     assert "in use" in about[0].lower(), err
     assert "server.start" not in err
+
+
+# ---- SPF, DKIM and DMARC results ------------------------------------------------------------------
+
+AUTH_CONFIG = """
+hostname = "mx.postern.test"
+[mailauth]
+ignore_hosts = []
+dmarc = "tag"
+timeout = 10
+"""
+
+# pass.test: SPF passes from 127.0.0.1, DMARC p=reject; other.test: SPF passes, no DMARC record;
+# bank.test: DMARC p=reject; client.example: the HELO name, SPF passes.
+AUTH_ZONE = [
+    ("TXT", "pass.test", "v=spf1 ip4:127.0.0.1 -all"), ("TXT", "_dmarc.pass.test", "v=DMARC1; p=reject"),
+    ("TXT", "other.test", "v=spf1 ip4:127.0.0.1 -all"),
+    ("TXT", "bank.test", "v=spf1 -all"), ("TXT", "_dmarc.bank.test", "v=DMARC1; p=reject"),
+    ("TXT", "client.example", "v=spf1 ip4:127.0.0.1 -all"),
+]
+
+GOOD_AUTH = {"SPF": "pass", "DKIM": "none", "DMARC": "pass", "Aligned": True}
+SPOOF_AUTH = {"SPF": "pass", "DKIM": "none", "DMARC": "fail", "Aligned": False}
+
+
+def found_ids(server: Server, query: str) -> set[str]:
+    return {m["ID"] for m in get_json(server, search_path(query, limit=100))["messages"]}
+
+
+def test_auth_results_in_the_api_and_after_a_rebuild(make_dnsmasq, make_server):
+    dns = make_dnsmasq(AUTH_ZONE)
+    server = make_server(AUTH_CONFIG, extra_args=["--dns", dns.address])
+    [good] = send(server, simple("spf passes", sender="Ann <ann@pass.test>"), sender="a@pass.test")
+    # RFC 7489 §3.1: SPF passes for other.test, which is not the From domain: DMARC fails.
+    [spoof] = send(server, simple("dmarc fails", sender="Bank <alerts@bank.test>"), sender="a@other.test")
+    listed = {m["ID"]: m for m in wait_listed(server, [good, spoof])}
+    assert listed[good]["Auth"] == GOOD_AUTH, listed[good]
+    assert listed[spoof]["Auth"] == SPOOF_AUTH, listed[spoof]
+
+    full = get_json(server, f"/api/v1/message/{spoof}")
+    assert full["Auth"] == SPOOF_AUTH
+    verdict = full["Authentication"]
+    assert set(verdict) >= {"spf", "helo_spf", "dkim", "dmarc", "aligned", "summary", "summary_case"}, verdict
+    assert verdict["spf"]["result"] == "pass" and verdict["spf"]["domain"] == "other.test"
+    assert verdict["helo_spf"]["result"] == "pass"
+    assert verdict["dkim"] == []
+    assert (verdict["dmarc"]["result"], verdict["dmarc"]["from_domain"], verdict["dmarc"]["policy"]) == \
+        ("fail", "bank.test", "reject")
+    assert verdict["aligned"] is False
+    assert "bank.test" in verdict["summary"] and "other.test" in verdict["summary"], verdict["summary"]
+    good_verdict = get_json(server, f"/api/v1/message/{good}")["Authentication"]
+    assert good_verdict["dmarc"]["result"] == "pass" and good_verdict["aligned"] is True
+
+    # The search filters (docs/web.md).
+    assert found_ids(server, "dmarc:fail") == {spoof}
+    assert found_ids(server, "DMARC:PASS") == {good}
+    assert found_ids(server, "spf:pass") == {good, spoof}
+    assert found_ids(server, "dkim:none") == {good, spoof}
+    assert found_ids(server, "spf:fail") == set()
+    assert found_ids(server, "is:aligned") == {good}
+    assert found_ids(server, "is:unaligned") == {spoof}
+    assert found_ids(server, "has:auth dmarc:fail subject:dmarc") == {spoof}
+    assert get_json(server, search_path("dmarc:fail"))["messages_count"] == 1
+
+    # The index made again from the Maildir reads our Authentication-Results field back: the
+    # same badges, the verdict without its summary sentence.
+    assert server.stop() == 0, server.log_text()
+    (server.data_dir / "index.sqlite").unlink()
+    again = make_server(AUTH_CONFIG, data_dir=server.data_dir, extra_args=["--dns", dns.address])
+    rebuilt = {m["ID"]: m["Auth"] for m in messages(again)}
+    assert rebuilt == {good: GOOD_AUTH, spoof: SPOOF_AUTH}
+    back = get_json(again, f"/api/v1/message/{spoof}")["Authentication"]
+    assert back["rebuilt"] is True and back["summary"] == ""
+    assert (back["dmarc"]["result"], back["dmarc"]["from_domain"], back["dmarc"]["policy"]) == ("fail", "bank.test", "reject")
+    assert back["spf"]["domain"] == "other.test"
+    assert found_ids(again, "is:unaligned") == {spoof}
+
+
+def test_unchecked_mail_has_null_auth(make_server):
+    """With [mailauth] check = false (or from an ignored host) no verdict is made: null, not a
+    verdict of "none"."""
+    server = make_server("[mailauth]\ncheck = false\nignore_hosts = []\n")
+    [msg_id] = send(server, simple("unchecked"))
+    [m] = wait_listed(server, [msg_id])
+    assert m["Auth"] is None
+    full = get_json(server, f"/api/v1/message/{msg_id}")
+    assert full["Auth"] is None and full["Authentication"] is None
+    assert found_ids(server, "has:auth") == set()
+    assert found_ids(server, "spf:none") == set()

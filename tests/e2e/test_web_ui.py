@@ -7,6 +7,10 @@ A second HTTP server of the test's own counts requests: the message's remote ima
 fetched until "Load remote images" is pressed, and its <script> and onerror handler would call
 it if they ran.
 
+The server checks SPF, DKIM and DMARC against a dnsmasq (`[mailauth] ignore_hosts = []`): the
+live message passes (news.example), the build bot's fails DMARC (builds.example, p=reject, tag
+mode stores it), the others have no records (none); the page must show the badges in words.
+
 POSTERN_SCREENSHOT=PATH also saves the inbox as a PNG (docs/images/inbox.png for the README).
 """
 from __future__ import annotations
@@ -28,6 +32,7 @@ from pathlib import Path
 import pytest
 
 from conftest import E2E_DIR
+from dnsmasq import make_dnsmasq  # noqa: F401  (fixture)
 
 CHROMIUM = "/usr/bin/chromium"
 NODE_TIMEOUT = 240
@@ -53,6 +58,25 @@ LIVE_WORD = "zebracorn"
 LIVE_TEXT = ("This week: the zebracorn release, three new recipes and a puzzle.\n\n"
              "Markup in a text part stays text: <b>not bold</b> & friends.")
 ATTACHMENT = ("notes.txt", "attachment content 42\n")
+
+AUTH_CONFIG = """
+[mailauth]
+ignore_hosts = []
+dmarc = "tag"
+timeout = 10
+"""
+# smtplib's send_message takes the envelope sender from From.
+AUTH_ZONE = [
+    ("TXT", "news.example", "v=spf1 ip4:127.0.0.1 -all"), ("TXT", "_dmarc.news.example", "v=DMARC1; p=none"),
+    ("TXT", "builds.example", "v=spf1 -all"), ("TXT", "_dmarc.builds.example", "v=DMARC1; p=reject"),
+]
+AUTH = {
+    "failing": SEEDS[1][1],
+    "failingBadges": ["SPF fail", "DKIM none", "DMARC fail"],
+    "plainBadges": ["SPF none", "DKIM none", "DMARC none"],
+    "liveBadges": ["SPF pass", "DKIM none", "DMARC pass"],
+    "liveDomain": "news.example",
+}
 
 
 class CountingServer:
@@ -191,13 +215,14 @@ def remote():
     server.close()
 
 
-def test_web_ui(make_server, remote, tmp_path):
+def test_web_ui(make_server, make_dnsmasq, remote, tmp_path):
     node = shutil.which("node")
     assert node, "node is required"
     assert os.access(CHROMIUM, os.X_OK), f"{CHROMIUM} is required (apt-get install chromium)"
     assert (E2E_DIR / "node_modules" / "playwright-core").is_dir(), "run `npm ci` in tests/e2e"
 
-    server = make_server(extra_args=["--http", "127.0.0.1:0"])
+    dns = make_dnsmasq(AUTH_ZONE)
+    server = make_server(AUTH_CONFIG, extra_args=["--http", "127.0.0.1:0", "--dns", dns.address])
     base = http_base(server)
     wait_http(base)
     for sender, subject, text, attach in SEEDS:
@@ -209,7 +234,7 @@ def test_web_ui(make_server, remote, tmp_path):
         "base": base, "remote": remote.url, "seeds": [s[1] for s in SEEDS],
         "live": {"subject": LIVE_SUBJECT, "from": LIVE_FROM, "word": LIVE_WORD, "text": LIVE_TEXT,
                  "attachment": {"name": ATTACHMENT[0], "content": ATTACHMENT[1]}},
-        "artifacts": str(artifacts),
+        "artifacts": str(artifacts), "auth": AUTH,
     }
     if os.environ.get("POSTERN_SCREENSHOT"):
         cfg["screenshot"] = os.path.abspath(os.environ["POSTERN_SCREENSHOT"])

@@ -4,7 +4,8 @@
 //   node web_ui.mjs '{"base": "http://127.0.0.1:8025", "remote": "http://127.0.0.1:PORT", ...}'
 // The one argument is JSON: base (postern's HTTP address), remote (the test's counting HTTP
 // server: GET /count answers {path: hits}), seeds (subjects already in the inbox, oldest
-// first), live {subject, word, text, attachment: {name, content}}, and optional screenshot
+// first), live {subject, word, text, attachment: {name, content}}, auth {failing (a seed's
+// subject), failingBadges, plainBadges, liveBadges (badge texts), liveDomain}, optional screenshot
 // (a PNG path for the README) and artifacts (a folder for a screenshot when a step fails).
 //
 // Protocol on stdio: once the page shows the seeds, this prints "READY" and waits for a line
@@ -73,6 +74,17 @@ function watch(page) {
   });
 }
 
+/** The badge texts ("SPF pass", ...) and their tone classes under `root`. */
+const badgesOf = (root) => root.locator('.badge').evaluateAll(
+  (els) => els.map((e) => ({ text: e.textContent, tone: ['good', 'bad', 'neutral'].find((t) => e.classList.contains(t)) })));
+const toneOf = (text) => (/ pass$/.test(text) ? 'good' : / (fail|softfail|permerror)$/.test(text) ? 'bad' : 'neutral');
+
+async function expectBadges(root, want, what) {
+  const got = await badgesOf(root);
+  assert(JSON.stringify(got.map((b) => b.text)) === JSON.stringify(want), `${what}: badges ${JSON.stringify(got)}`);
+  for (const b of got) assert(b.tone === toneOf(b.text), `${what}: ${b.text} is ${b.tone}`);
+}
+
 const rowSubjects = (page) => page.$$eval('#list .row .subj', (els) => els.map((e) => e.textContent));
 const rowCount = (page) => page.locator('#list .row').count();
 const activeId = (page) => page.evaluate(() => document.activeElement?.dataset?.id || document.activeElement?.id || '');
@@ -99,6 +111,18 @@ async function inbox(page) {
     await page.evaluate(() => { window.sameDocument = true; });
   });
 
+  await step('list rows show the SPF, DKIM and DMARC results as words, coloured by result', async () => {
+    const auth = cfg.auth;
+    const failing = page.locator('#list .row', { has: page.locator('.subj', { hasText: auth.failing }) });
+    await expectBadges(failing, auth.failingBadges, 'failing row');
+    assert((await failing.getAttribute('aria-label')).includes('DMARC fail'), 'row label names the DMARC result');
+    const other = page.locator('#list .row', { has: page.locator('.subj', { hasText: seeds[0] }) });
+    await expectBadges(other, auth.plainBadges, 'row without records');
+    const colours = await page.$$eval('#list .badge', (els) => [...new Set(
+      els.filter((e) => e.classList.contains('bad') || e.classList.contains('neutral')).map((e) => getComputedStyle(e).color))]);
+    assert(colours.length === 2, `fail and none badges differ in colour: ${colours}`);
+  });
+
   console.log('READY');
   const line = await stdinLines.next();
   assert(!line.done && line.value.trim() === 'SENT', `expected SENT on stdin, got ${line.value}`);
@@ -123,6 +147,21 @@ async function inbox(page) {
     await waitFor('the row read', async () => !(await liveRow.evaluate((r) => r.classList.contains('unread'))));
     await waitFor('the title count', async () => (await page.title()) === `(${seeds.length}) postern`);
     assert((await page.textContent('#v-from')).includes(live.from), 'From shown');
+  });
+
+  await step('the view shows the badges, the summary sentence and the domains table', async () => {
+    const auth = cfg.auth;
+    await expectBadges(liveRow, auth.liveBadges, 'live row');
+    await expectBadges(page.locator('#v-auth'), auth.liveBadges, 'view');
+    const details = page.locator('#v-auth-details');
+    assert(await details.isVisible(), 'details shown');
+    const summary = await details.locator('.auth-summary').textContent();
+    assert(summary.includes(auth.liveDomain), `summary: ${summary}`);
+    const rows = await details.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => tr.textContent));
+    assert(rows.length === 3, `table rows: ${rows}`);
+    assert(rows[0].includes('Envelope sender') && rows[0].includes(auth.liveDomain) && rows[0].includes('pass'), rows[0]);
+    assert(rows[1].includes('From') && rows[1].includes(auth.liveDomain) && rows[1].includes('pass'), rows[1]);
+    assert(rows[2].includes('DKIM') && rows[2].includes('none'), rows[2]);
   });
 
   const frame = page.frameLocator('#html-frame');

@@ -8,6 +8,8 @@
 //  - Nothing from a message is ever parsed as HTML here: every string goes through
 //    textContent or an attribute. The HTML body is shown only by the server's /view/ID.html in a
 //    sandboxed <iframe> (index.html: no scripts, opaque origin).
+import { authBadges, authLabel, renderAuthDetails } from './auth.js';
+
 const PAGE_SIZE = 50;
 const SEARCH_DELAY_MS = 300;
 const TABS = ['html', 'text', 'headers', 'raw', 'attachments'];
@@ -138,6 +140,7 @@ const listHidden = () => getComputedStyle($('list-pane')).display === 'none';
 function rowLabel(m) {
   const parts = [m.Read ? '' : 'Unread.', `From ${senderName(m)}.`, m.Subject || '(no subject)'];
   if (m.Attachments > 0) parts.push('With attachments.');
+  parts.push(authLabel(m.Auth));
   return parts.filter(Boolean).join(' ');
 }
 
@@ -164,6 +167,8 @@ function makeRow(m) {
   }
   a.append(el('span', 'dot'), from, time, el('span', 'subj', m.Subject || '(no subject)'), size,
            el('span', 'snip', m.Snippet || ''));
+  const badges = authBadges(m.Auth);
+  if (badges) a.append(badges);
   return el('li', '', a);
 }
 
@@ -398,6 +403,8 @@ function resetView(summary) {
   for (const id of ['v-from', 'v-to', 'v-cc', 'v-date', 'v-text', 'v-raw']) setText(id, '');
   $('v-headers').replaceChildren();
   $('v-attachments').replaceChildren();
+  $('v-auth').replaceChildren();
+  renderAuthDetails($('v-auth-details'), null);
   $('html-frame').removeAttribute('src');
   state.loaded = {};
 }
@@ -438,6 +445,9 @@ function renderMessage(id, msg) {
   for (const node of document.querySelectorAll('.v-cc')) node.hidden = !cc;
   const date = validDate(msg.Date);
   setText('v-date', date ? fullFormat.format(date) : '');
+  const badges = authBadges(msg.Auth);
+  $('v-auth').replaceChildren(badges || 'not checked');
+  renderAuthDetails($('v-auth-details'), msg.Authentication);
   const text = (msg.Text || '').replace(/\r\n?/g, '\n');   // the API may keep the message's CRLF
   setText('v-text', text || (msg.HTML ? '(No plain-text part: see the HTML tab.)' : '(empty)'));
   $('raw-download').href = `/api/v1/message/${enc(id)}/raw?dl=1`;

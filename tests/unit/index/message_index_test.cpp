@@ -75,7 +75,7 @@ envelope inbox_envelope() {
 
 TEST(Describe, FillsDecodedFields) {
     envelope env{.id = "1.M1P1Q1.host", .folder = "inbox", .path = "p", .envelope_from = "s@x.example",
-                 .envelope_to = {"r@y.example"}, .arrival = at(100), .size = 0};
+                 .envelope_to = {"r@y.example"}, .arrival = at(100), .size = 0, .verdict = {}};
     std::string raw =
         "From: =?UTF-8?Q?J=C3=B6rg?= <joerg@example.de>\r\nTo: a@x.example, \"B\" <b@x.example>\r\n"
         "Cc: c@x.example\r\nSubject: =?UTF-8?B?R3LDvMOfZQ==?=\r\nDate: Mon, 23 Nov 2026 12:41:00 +0000\r\n"

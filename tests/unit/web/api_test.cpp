@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <mutex>
 #include <random>
 
 namespace postern::web {
@@ -167,6 +168,86 @@ TEST_F(Api, SearchReadFlagsAndDelete) {
     EXPECT_EQ(run(*box_, http::verb::delete_, "/api/v1/messages").status, 200u);
     EXPECT_EQ(json_of(run(*box_, http::verb::get, "/api/v1/messages"))["total"], 0);
     EXPECT_TRUE(fs::is_empty(dir_ / "mail/inbox/new"));
+}
+
+TEST_F(Api, AuthIsNullWithoutVerdict) {
+    auto list = json_of(run(*box_, http::verb::get, "/api/v1/messages"));
+    ASSERT_EQ(list["messages"].size(), 2u);
+    for (const auto& m : list["messages"]) {
+        ASSERT_TRUE(m.contains("Auth"));
+        EXPECT_TRUE(m["Auth"].is_null());
+    }
+    auto m = json_of(run(*box_, http::verb::get, "/api/v1/message/1700000001.M1P1Q1.host"));
+    ASSERT_TRUE(m.contains("Authentication"));
+    EXPECT_TRUE(m["Authentication"].is_null());
+    EXPECT_TRUE(m["Auth"].is_null());
+}
+
+// A verdict in mailauth::to_json's shape (src/mailauth/verdict.cpp).
+nlohmann::json failing_verdict() {
+    nlohmann::json spf{{"result", "softfail"}, {"domain", "evil.example"}, {"sender", "x@evil.example"},
+                       {"mechanism", "~all"}, {"explanation", ""}, {"reason", ""}};
+    return {{"spf", spf},
+            {"helo_spf", spf},
+            {"dkim", nlohmann::json::array({{{"result", "fail"}, {"domain", "evil.example"}, {"selector", "s"},
+                                             {"identity", ""}, {"algorithm", "rsa-sha256"}, {"reason", "bad"},
+                                             {"testing", false}}})},
+            {"dmarc", {{"result", "fail"}, {"policy", "reject"}, {"from_domain", "bank.example"},
+                       {"record_domain", "bank.example"}, {"organizational_domain", "bank.example"},
+                       {"spf_aligned", false}, {"dkim_aligned", false}, {"sampled_out", false}, {"reason", ""}}},
+            {"aligned", false},
+            {"summary", "From says bank.example, but the mail was sent and signed by evil.example"},
+            {"summary_case", "sent_and_signed_by_other"}};
+}
+
+TEST_F(Api, AuthFromArrivalAndFromTheHeaderField) {
+    const std::string id = "1700000003.M1P1Q3.host";
+    put(id, "spoofed", "Bank <bank@bank.example>", "pay now");
+    const auto verdict = failing_verdict();
+    std::vector<nlohmann::json> events;
+    std::mutex m;
+    box_->set_event_sink([&](std::string e) {
+        std::lock_guard lock(m);
+        events.push_back(nlohmann::json::parse(e));
+    });
+    box_->on_arrival(arrival{{dir_ / "mail/inbox/new" / id}, "x@evil.example", {"bob@example.org"},
+                             std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'003)), verdict.dump()});
+    box_->stop();  // indexes what is queued
+    ASSERT_FALSE(events.empty());
+    EXPECT_EQ(events.front()["Type"], "new");
+    EXPECT_EQ(events.front()["Data"]["Auth"]["DMARC"], "fail");
+
+    auto list = json_of(run(*box_, http::verb::get, "/api/v1/messages"));
+    ASSERT_EQ(list["messages"][0]["ID"], id);
+    const nlohmann::json badges{{"SPF", "softfail"}, {"DKIM", "fail"}, {"DMARC", "fail"}, {"Aligned", false}};
+    EXPECT_EQ(list["messages"][0]["Auth"], badges);
+    EXPECT_TRUE(list["messages"][1]["Auth"].is_null());
+    auto found = json_of(run(*box_, http::verb::get, "/api/v1/search?query=dmarc%3Afail"));
+    EXPECT_EQ(found["messages_count"], 1);
+    EXPECT_EQ(found["messages"][0]["Auth"], badges);
+    EXPECT_EQ(json_of(run(*box_, http::verb::get, "/api/v1/search?query=is%3Aaligned"))["messages_count"], 0);
+    auto msg = json_of(run(*box_, http::verb::get, "/api/v1/message/" + id));
+    EXPECT_EQ(msg["Authentication"], verdict);
+    EXPECT_EQ(msg["Auth"], badges);
+
+    // The same message as the store writes it (our field right after Return-Path), read back by a rebuild.
+    const std::string id2 = "1700000004.M1P1Q4.host";
+    std::ofstream(dir_ / "mail/inbox/new" / id2, std::ios::binary)
+        << "Return-Path: <x@evil.example>\r\nAuthentication-Results: mx.example.org;\r\n\tspf=softfail (sender IP is "
+           "192.0.2.1)\r\n\tsmtp.mailfrom=x@evil.example;\r\n\tdkim=fail reason=\"bad\" header.d=evil.example "
+           "header.s=s;\r\n\tdmarc=fail header.from=bank.example policy.dmarc=reject\r\n"
+           "Received: from a by b; Mon, 23 Nov 2026 12:00:00 +0000\r\nFrom: bank@bank.example\r\nSubject: x\r\n\r\nx\r\n";
+    ASSERT_TRUE(box_->index().rebuild(dir_ / "mail"));
+    auto rebuilt = json_of(run(*box_, http::verb::get, "/api/v1/search?query=dmarc%3Afail"));
+    ASSERT_EQ(rebuilt["messages_count"], 1);  // the arrival's file has no field: a rebuild cannot know its verdict
+    EXPECT_EQ(rebuilt["messages"][0]["ID"], id2);
+    EXPECT_EQ(rebuilt["messages"][0]["Auth"], badges);
+    auto back = json_of(run(*box_, http::verb::get, "/api/v1/message/" + id2))["Authentication"];
+    EXPECT_EQ(back["dmarc"]["from_domain"], "bank.example");
+    EXPECT_EQ(back["dmarc"]["policy"], "reject");
+    EXPECT_EQ(back["dkim"][0]["reason"], "bad");
+    EXPECT_EQ(back["summary"], "");
+    box_->set_event_sink({});  // the sink refers to this test's locals
 }
 
 TEST(Url, QueryParamsAreDecoded) {
