@@ -87,23 +87,24 @@ struct keygen_flags {
     bool json = false;
 };
 
-// O_EXCL: a key already there is somebody's published key; never replace it.
+// O_EXCL: a key already there is somebody's published key; never replace it. Half a key is no
+// key: on any failure the file is removed again.
 result<void> write_private(const std::string& path, const std::string& pem) {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) return fail(std::error_code(errno, std::system_category()));
-    std::size_t done = 0;
-    while (done < pem.size()) {
+    std::error_code ec;
+    for (std::size_t done = 0; !ec && done < pem.size();) {
         ssize_t n = ::write(fd, pem.data() + done, pem.size() - done);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            auto e = std::error_code(errno, std::system_category());
-            ::close(fd);
-            ::unlink(path.c_str());
-            return fail(e);
-        }
-        done += static_cast<std::size_t>(n);
+        if (n < 0) ec = std::error_code(errno, std::system_category());
+        else done += static_cast<std::size_t>(n);
     }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) return fail(std::error_code(errno, std::system_category()));
+    if (!ec && ::fsync(fd) != 0) ec = std::error_code(errno, std::system_category());
+    if (::close(fd) != 0 && !ec) ec = std::error_code(errno, std::system_category());
+    if (ec) {
+        ::unlink(path.c_str());
+        return fail(ec);
+    }
     return {};
 }
 

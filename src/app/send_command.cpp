@@ -3,6 +3,7 @@
 // --server or straight to each recipient domain's MX hosts. See docs/client.md.
 #include "app/client_common.hpp"
 #include "app/send_command.hpp"
+#include "app/send_dkim.hpp"
 #include "auth/sasl_client.hpp"
 #include "client/smtp_client.hpp"
 #include "message/mime_build.hpp"
@@ -26,6 +27,7 @@ struct send_flags {
     std::string from, subject, text, html, eml, server, dns, tls = "starttls", user, ca, helo, auth_method;
     std::string notify, ret, envid;  // DSN (RFC 3461), sent where the server offers DSN
     std::vector<std::string> to, cc, bcc, attach, headers;
+    send_dkim_flags dkim;
     std::uint16_t port = 25;
     double timeout = 60;
     bool password_stdin = false, insecure = false, json = false, transcript = false;
@@ -65,6 +67,7 @@ std::string base_name(const std::string& path) {
 // The message to send: built from the flags, or the .eml file as it is.
 struct outgoing {
     std::string data;  // empty with --eml: streamed from the file
+    std::string dkim_field;  // with --eml and --dkim-*: the DKIM-Signature sent before the file
     std::string message_id;
     std::vector<std::string> recipients;
     std::uint64_t size = 0;
@@ -75,9 +78,10 @@ bool non_ascii(std::string_view s) {
     return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
 }
 
-// --eml: streamed, never held whole: one pass now for the SIZE estimate and the 8-bit check
-// (bare LFs counted as the CRLFs they become), the file again when sending.
-result<void> measure_eml(const std::string& path, outgoing& out, std::string& error) {
+// --eml: streamed, never held whole: one pass now for the SIZE estimate, the 8-bit check
+// (bare LFs counted as the CRLFs they become) and the DKIM signer (fed exactly the bytes that
+// will be sent), the file again when sending.
+result<void> measure_eml(const std::string& path, outgoing& out, mailauth::dkim_signer* signer, std::string& error) {
     auto file = client::file_body::open(path);
     if (!file) {
         error = "cannot read " + path + ": " + file.error().message();
@@ -92,6 +96,7 @@ result<void> measure_eml(const std::string& path, outgoing& out, std::string& er
             return fail(n.error());
         }
         if (*n == 0) return {};
+        if (signer) signer->feed(std::span<const char>(chunk.data(), *n));
         out.size += *n;
         out.eight_bit = out.eight_bit || non_ascii(std::string_view(chunk.data(), *n));
     }
@@ -137,6 +142,20 @@ result<void> build_from_flags(const send_flags& f, message::message_spec& spec, 
     return {};
 }
 
+// RFC 6376 §5.6: the DKIM-Signature field goes in front of the message as it is sent.
+result<void> add_signature(const mailauth::dkim_signer_config& config, mailauth::dkim_signer* signer, outgoing& out,
+                           std::string& error) {
+    auto field = signer ? finish_field(*signer, unix_now()) : sign_whole(config, out.data, unix_now());
+    if (!field) {
+        error = "cannot DKIM-sign the message: " + field.error().message();
+        return fail(field.error());
+    }
+    out.size += field->size();
+    if (signer) out.dkim_field = std::move(*field);
+    else out.data.insert(0, *field);
+    return {};
+}
+
 result<outgoing> prepare(const send_flags& f, std::string& error) {
     message::message_spec spec;
     spec.from = parse_mail_address(f.from);
@@ -144,12 +163,22 @@ result<outgoing> prepare(const send_flags& f, std::string& error) {
     for (const auto& a : f.cc) spec.cc.push_back(parse_mail_address(a));
     for (const auto& a : f.bcc) spec.bcc.push_back(parse_mail_address(a));
     outgoing out;
+    std::optional<mailauth::dkim_signer_config> dkim;
+    if (f.dkim.any()) {
+        auto c = load_dkim_config(f.dkim, error);
+        if (!c) return fail(c.error());
+        dkim = std::move(*c);
+    }
+    std::optional<mailauth::dkim_signer> signer;
+    if (dkim && !f.eml.empty()) signer.emplace(*dkim);
     if (!f.eml.empty()) {
-        if (auto r = measure_eml(f.eml, out, error); !r) return fail(r.error());
+        if (auto r = measure_eml(f.eml, out, signer ? &*signer : nullptr, error); !r) return fail(r.error());
         out.recipients = message::envelope_recipients(spec);
     } else if (auto r = build_from_flags(f, spec, out, error); !r) {
         return fail(r.error());
     }
+    if (dkim)
+        if (auto r = add_signature(*dkim, signer ? &*signer : nullptr, out, error); !r) return fail(r.error());
     out.smtputf8 = out.smtputf8 || non_ascii(spec.from.address) ||
                    std::any_of(out.recipients.begin(), out.recipients.end(), [](const std::string& r) { return non_ascii(r); });
     return out;
@@ -223,9 +252,15 @@ boost::asio::awaitable<bool> try_target(delivery* d, client::probe_target t, std
         std::unique_ptr<client::body_source> body;
         if (!f.eml.empty()) {
             auto fb = client::file_body::open(f.eml);
-            if (fb) body = std::make_unique<client::crlf_body>(std::move(*fb));
+            if (!fb) {  // gone since it was measured (and signed): send nothing rather than an empty message
+                for (auto* r : results) r->error = "cannot read " + f.eml + ": " + fb.error().message();
+                co_return true;
+            }
+            body = std::make_unique<client::crlf_body>(std::move(*fb));
+            if (!d->msg->dkim_field.empty()) body = std::make_unique<prefixed_body>(d->msg->dkim_field, std::move(body));
+        } else {
+            body = std::make_unique<client::memory_body>(d->msg->data);
         }
-        if (!body) body = std::make_unique<client::memory_body>(d->msg->data);
         d->transcript.push_back("=== Trying " + t.host + " [" + addr.to_string() + "]:" + std::to_string(t.port));
         const boost::asio::ip::tcp::endpoint to(addr, t.port);
         std::vector<client::body_source*> bodies{body.get()};
@@ -315,6 +350,7 @@ int run_send(const send_flags& f) {
         return usage_error("send", "--tls must be none, starttls, required or implicit");
     if (!f.user.empty() && !f.password_stdin) return usage_error("send", "--user needs --password-stdin");
     if (!f.helo.empty() && !valid_helo_name(f.helo)) return usage_error("send", "--helo must be a domain or an address literal");
+    if (auto e = check_dkim_flags(f.dkim); !e.empty()) return usage_error("send", e);
     delivery d{&f, nullptr, {}, {}, {}};
     if (!f.notify.empty()) {
         proto::dsn_notify n;
@@ -392,6 +428,9 @@ void add_send_command(CLI::App& app, int& exit_code) {
     s->add_option("--envid", f->envid, "DSN: an envelope id (xtext)");
     s->add_option("--ca", f->ca, "Trust this CA or certificate (PEM) besides the system store");
     s->add_flag("--insecure", f->insecure, "Do not check the server's certificate");
+    s->add_option("--dkim-key", f->dkim.key_file, "DKIM-sign the message with this private key (PEM; RSA or Ed25519)");
+    s->add_option("--dkim-selector", f->dkim.selector, "DKIM selector (s=), with --dkim-key");
+    s->add_option("--dkim-domain", f->dkim.domain, "DKIM signing domain (d=), with --dkim-key");
     s->add_option("--helo", f->helo, "EHLO name (default: this host's name)");
     s->add_option("--timeout", f->timeout, "Seconds to connect (default 60); replies wait as RFC 5321 says");
     s->add_flag("--transcript", f->transcript, "Show the SMTP dialogue (AUTH masked)");

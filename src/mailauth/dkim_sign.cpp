@@ -182,6 +182,10 @@ void dkim_signer::finish() {
 result<std::string> dkim_signer::signature_header(std::int64_t now_unix) const {
     if (!s_->finished) return fail(std::errc::operation_not_permitted);
     if (s_->headers.too_large()) return fail(dkim_errc::header_too_large);
+    // RFC 6376 §5.4: From MUST be signed; a message without one cannot get a valid signature.
+    const auto& fields = s_->headers.fields();
+    if (std::none_of(fields.begin(), fields.end(), [](const header_field& f) { return same_field_name(f.name(), "From"); }))
+        return fail(dkim_errc::from_not_signed);
     if (!s_->config.key) return fail(dkim_errc::bad_pem);
     auto alg = key_algorithm(*s_->config.key);
     if (!alg) return fail(alg.error());

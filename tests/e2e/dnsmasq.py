@@ -16,12 +16,20 @@ Records are tuples:
     ("TXT",   name, "text")  or  ("TXT", name, ["string 1", "string 2"])   one record per tuple
     ("TLSA",  name, usage, selector, matching_type, "hex data")
     ("CNAME", name, target)                  the target must be one of the records' names
+    ("PTR",   "192.0.2.1", host)             the address (IPv4 or IPv6), not the arpa name
+A TXT string longer than 255 octets is split into 255-octet strings (RFC 1035 §3.3.14 holds no
+more in one; SPF and DKIM join them with nothing between, RFC 7208 §3.3, RFC 6376 §3.6.2.2).
+Every A/AAAA name also gets the PTR of its addresses (dnsmasq's host-record), except for an
+address that has PTR records of its own: then only those answer, in the order given.
 Names may be Unicode; they are served as A-labels (Python's IDNA 2003 codec: keep to names on
 which IDNA 2003 and 2008 agree, so no "ß" or "ς").
 
 Every zone (the last label of each name: "test" for "mx1.example.test") is local: a name the
 records do not hold is NXDOMAIN, a type they do not hold for a known name is NODATA, and nothing
-is forwarded anywhere (`local=/test/`; without it dnsmasq answers REFUSED). `dns_zone` is one
+is forwarded anywhere (`local=/test/`; without it dnsmasq answers REFUSED). With
+`nxdomain_elsewhere=True` every other name is NXDOMAIN too (`local=/#/`), as on the Internet for
+names nobody registered: checks that look up arbitrary names (SPF with other implementations)
+then see a name error, not REFUSED. `dns_zone` is one
 ready-made zone (ZONE below) covering the usual cases.
 
 Each server is stopped by its pid at teardown (SIGTERM, then SIGKILL), and `query()` is a
@@ -29,6 +37,7 @@ minimal stub resolver for checking what the server answers.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import random
 import signal
@@ -83,30 +92,57 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _split_255(parts: list[str]) -> list[str]:
+    """Strings of at most 255 octets (UTF-8), split at character boundaries."""
+    out: list[str] = []
+    for part in parts:
+        piece = ""
+        for ch in part:
+            if len((piece + ch).encode("utf-8")) > 255:
+                out.append(piece)
+                piece = ""
+            piece += ch
+        out.append(piece)
+    return out
+
+
+def reverse_name(address: str) -> str:
+    """"192.0.2.1" -> "1.2.0.192.in-addr.arpa"; IPv6 gives the ip6.arpa nibble name."""
+    return ipaddress.ip_address(address).reverse_pointer
+
+
 def config_lines(records) -> list[str]:
     """The dnsmasq configuration lines for `records` (see the module docstring)."""
     lines: list[str] = []
     addresses: dict[str, list[str]] = {}
+    ptrs: dict[str, list[str]] = {}
     zones: set[str] = set()
     for rec in records:
-        kind, name = rec[0].upper(), a_label(rec[1])
+        kind = rec[0].upper()
+        name = reverse_name(rec[1]) if kind == "PTR" else a_label(rec[1])
         zones.add(name.rsplit(".", 1)[-1])
         if kind == "MX":
             lines.append(f"mx-host={name},{a_label(rec[3])},{int(rec[2])}")
         elif kind in ("A", "AAAA"):
             addresses.setdefault(name, []).append(rec[2])
         elif kind == "TXT":
-            parts = [rec[2]] if isinstance(rec[2], str) else list(rec[2])
+            parts = _split_255([rec[2]] if isinstance(rec[2], str) else list(rec[2]))
             lines.append(f"txt-record={name}," + ",".join(_quote(p) for p in parts))
         elif kind == "TLSA":
             usage, selector, mtype, data = rec[2], rec[3], rec[4], rec[5]
             lines.append(f"dns-rr={name},52,{usage:02x}{selector:02x}{mtype:02x}{data}")
         elif kind == "CNAME":
             lines.append(f"cname={name},{a_label(rec[2])}")
+        elif kind == "PTR":
+            ptrs.setdefault(name, []).append(a_label(rec[2]))
         else:
             raise ValueError(f"unsupported record type {rec[0]!r}")
     # One host-record per name: dnsmasq serves every address on it (and the PTRs, harmlessly).
     lines += [f"host-record={name}," + ",".join(addrs) for name, addrs in addresses.items()]
+    # dnsmasq answers the ptr-records of one name last given first: written in reverse, they
+    # come back in the order of the records (RFC 7208 §4.6.4 takes "the first 10").
+    for name, hosts in ptrs.items():
+        lines += [f"ptr-record={name},{host}" for host in reversed(hosts)]
     lines += [f"local=/{zone}/" for zone in sorted(zones)]
     return lines
 
@@ -178,8 +214,9 @@ def query(address: tuple[str, int], name: str, qtype: str | int, timeout: float 
 class DnsServer:
     """One dnsmasq process. start() returns once it answers queries."""
 
-    def __init__(self, records, directory: Path):
+    def __init__(self, records, directory: Path, nxdomain_elsewhere: bool = False):
         self.records = list(records)
+        self.nxdomain_elsewhere = nxdomain_elsewhere
         self.directory = Path(directory)
         self.host = "127.0.0.1"
         self.port = 0
@@ -195,7 +232,8 @@ class DnsServer:
     def config_text(self) -> str:
         base = [f"port={self.port}", f"listen-address={self.host}", "bind-interfaces", "no-resolv", "no-hosts",
                 "no-negcache", "log-queries", "log-facility=-", "pid-file="]
-        return "\n".join(base + config_lines(self.records)) + "\n"
+        rest = ["local=/#/"] if self.nxdomain_elsewhere else []
+        return "\n".join(base + config_lines(self.records) + rest) + "\n"
 
     def start(self, timeout: float = 10.0) -> "DnsServer":
         for _attempt in range(5):  # the port can be taken between free_port() and the bind
@@ -252,11 +290,12 @@ class DnsServer:
 
 @pytest.fixture
 def make_dnsmasq(tmp_path: Path):
-    """Factory: make_dnsmasq(records) -> a started DnsServer. Every one is stopped at teardown."""
+    """Factory: make_dnsmasq(records, nxdomain_elsewhere=False) -> a started DnsServer. Every
+    one is stopped at teardown."""
     servers: list[DnsServer] = []
 
-    def factory(records) -> DnsServer:
-        server = DnsServer(records, tmp_path)
+    def factory(records, nxdomain_elsewhere: bool = False) -> DnsServer:
+        server = DnsServer(records, tmp_path, nxdomain_elsewhere)
         servers.append(server)
         return server.start()
 

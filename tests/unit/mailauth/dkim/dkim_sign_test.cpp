@@ -138,6 +138,21 @@ TEST(dkim_signer, refuses_before_finish_and_without_key) {
     EXPECT_EQ(s.signature_header(now).error(), dkim_errc::bad_pem);
 }
 
+// RFC 6376 §5.4: From MUST be signed, so a message without one gets no signature at all.
+TEST(dkim_signer, refuses_a_message_without_from) {
+    const keypair kp = make_key(dkim_key_algorithm::ed25519);
+    dkim_signer_config c;
+    c.domain = "example.com";
+    c.selector = "s1";
+    evp_pkey_ptr copy{kp.key.get()};
+    EVP_PKEY_up_ref(kp.key.get());
+    c.key = share(std::move(copy));
+    dkim_signer s(std::move(c));
+    s.feed(std::string_view("To: b@example.org\r\nSubject: no author\r\n\r\nbody\r\n"));
+    s.finish();
+    EXPECT_EQ(s.signature_header(now).error(), dkim_errc::from_not_signed);
+}
+
 TEST(dkim_keys, generated_records_follow_the_rfcs) {
     auto ed = generate_key(dkim_key_algorithm::ed25519);
     ASSERT_TRUE(ed);
