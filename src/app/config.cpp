@@ -5,6 +5,7 @@
 #include <toml++/toml.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <set>
 
@@ -215,7 +216,11 @@ void read_mailauth(const reader& r, app_config& cfg) {
     if (auto v = r.get<bool>("check")) m.check = *v;
     if (auto v = r.choice<bool>("dmarc", {{"tag", false}, {"enforce", true}})) m.enforce = *v;
     if (auto v = r.get<std::string>("authserv_id")) m.authserv_id = *v;
-    if (auto v = r.duration("timeout")) m.timeout = *v;
+    if (auto v = r.duration("timeout")) {
+        // The client waits 10 minutes for the reply after the data (RFC 5321 §4.5.3.2.6).
+        if (*v > std::chrono::seconds(300)) r.fail(*r.table.get("timeout"), "'mailauth.timeout' must be at most 300 seconds");
+        m.timeout = *v;
+    }
     if (auto v = r.get<std::string>("dns")) m.dns = *v;
     if (const toml::node* n = r.table.get("ignore_hosts")) {
         const toml::array* a = n->as_array();
@@ -227,6 +232,14 @@ void read_mailauth(const reader& r, app_config& cfg) {
             m.ignore_hosts.push_back(*text);
         }
     }
+}
+
+// RFC 6376 §3.1: a selector is one or more sub-domain labels.
+bool valid_selector(std::string_view s) {
+    if (s.empty() || s.size() > 63 || s.front() == '.' || s.back() == '.' || s.find("..") != std::string_view::npos) return false;
+    return std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+    });
 }
 
 void read_dkim(const std::string& path, const toml::node& n, app_config& cfg) {
@@ -245,6 +258,7 @@ void read_dkim(const std::string& path, const toml::node& n, app_config& cfg) {
         } catch (const config_error& e) {
             r.fail(item, e.what());
         }
+        if (!valid_selector(*selector)) r.fail(item, "[[dkim]] selector must be DNS labels (letters, digits, '-', '.')");
         k.selector = *selector;
         k.key_file = *key;
         cfg.mailauth.dkim.push_back(std::move(k));

@@ -74,7 +74,8 @@ int run_check(const check_flags& f) {
     auto limit = std::chrono::milliseconds(static_cast<long long>(f.timeout * 1000));
     rt->run([](dns::resolver& r, mailauth::evaluate_request q, mailauth::dkim_message m, std::chrono::milliseconds l,
                mailauth::auth_verdict& out) -> asio::awaitable<void> {
-        out = co_await mailauth::timed_evaluate(r, std::move(q), std::move(m), l);
+        auto task = mailauth::timed_evaluate(r, std::move(q), std::move(m), l);
+        out = co_await std::move(task);
     }(rt->resolver(), std::move(req), std::move(*message), limit, verdict));
     if (f.json) std::printf("%s\n", mailauth::to_json(verdict).dump(2).c_str());
     else print_text(verdict);
@@ -108,6 +109,19 @@ result<void> write_private(const std::string& path, const std::string& pem) {
     return {};
 }
 
+// RFC 1035 §3.3: a character-string holds at most 255 octets; a 2048-bit RSA record is longer, so
+// it is written as several quoted strings, which DNS joins with nothing between (RFC 6376 §3.6.2.2).
+std::string zone_text(std::string_view record) {
+    std::string out;
+    for (std::size_t i = 0; i < record.size(); i += 255) {
+        if (i) out += ' ';
+        out += '"';
+        out += record.substr(i, 255);
+        out += '"';
+    }
+    return out;
+}
+
 int run_keygen(const keygen_flags& f) {
     auto domain = a_label(f.domain);
     if (!domain) return usage_error("dkim keygen", "--domain: not a domain name: " + f.domain);
@@ -131,7 +145,7 @@ int run_keygen(const keygen_flags& f) {
     if (f.json)
         std::printf("%s\n", nlohmann::json{{"name", name}, {"type", "TXT"}, {"record", key->dns_record}, {"key_file", f.out}}.dump(2).c_str());
     else
-        std::printf("%s. IN TXT \"%s\"\n", name.c_str(), key->dns_record.c_str());
+        std::printf("%s. IN TXT %s\n", name.c_str(), zone_text(key->dns_record).c_str());
     return 0;
 }
 

@@ -56,12 +56,14 @@ bool contains(const std::vector<ip_network>& networks, const std::string& addres
     return false;
 }
 
-// Received mail is checked (unless its client is an internal host); mail from an authenticated
-// user is signed with the key of its envelope sender's domain, when there is one (the sender and
-// author checks have made sure both MAIL FROM and From are the user's own).
+// Forged Authentication-Results fields are renamed in every message. Received mail is checked
+// (unless its client is an internal host); mail from a real user (the sender and author checks
+// have made sure MAIL FROM and From are theirs) is signed with the key of its MAIL FROM domain,
+// when there is one. Accept-any sessions are not real users: checked, never signed.
 void mailbox_policy::add_mailauth(store_sink& sink, const server::session_info& s, const proto::transaction& tx) {
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
-    if (!s.user.empty()) {
+    sink.guard_results(authserv_id(), s.id);
+    if (checks_senders(s)) {
         const auto& from = tx.reverse_path.mbox;
         if (!from) return;
         std::string domain = from->domain;
@@ -82,7 +84,7 @@ void mailbox_policy::add_mailauth(store_sink& sink, const server::session_info& 
     c.request.now = now;
     c.request.pct_roll = static_cast<unsigned>(pct_rng_() % 100);
     c.client = {s.peer_address, s.helo};
-    c.authserv_id = mailauth_.authserv_id.empty() ? hostname_ : mailauth_.authserv_id;
+    c.authserv_id = authserv_id();
     c.timeout = mailauth_.timeout;
     c.enforce = mailauth_.enforce;
     c.session = s.id;

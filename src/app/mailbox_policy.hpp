@@ -80,6 +80,7 @@ public:
     std::optional<proto::reply> check_vrfy(const server::session_info& s, const proto::vrfy_event& ev) override;
 
 private:
+    const std::string& authserv_id() const { return mailauth_.authserv_id.empty() ? hostname_ : mailauth_.authserv_id; }
     void add_mailauth(class store_sink& sink, const server::session_info& s, const proto::transaction& tx);
     std::string trace_headers(const server::session_info& s, const proto::transaction& tx, const std::string& id) const;
     /// The From:/Sender: check applies: the session authenticated as one of the real users.

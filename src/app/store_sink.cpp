@@ -20,7 +20,6 @@ store_sink::~store_sink() = default;
 void store_sink::check(receive_checks c) {
     checks_ = std::move(c);
     verifier_.emplace();
-    results_fields_.emplace("Authentication-Results");
 }
 
 void store_sink::sign(mailauth::dkim_signer_config c, std::int64_t now) {
@@ -36,47 +35,88 @@ result<void> store_sink::write(std::span<const char> bytes) {
 }
 
 // RFC 6376 §5.6: the DKIM-Signature field goes on top of the message as the user wrote it
-// (below this hop's trace fields, which a signer would not cover anyway).
+// (below this hop's trace fields, which a signer would not cover anyway). A message the signer
+// cannot sign (a header section over its limit, no From) is stored unsigned: refusing it would
+// make the client retry the same message forever.
 result<void> store_sink::add_signature() {
     signer_->finish();
     auto field = signer_->signature_header(sign_time_);
-    if (!field) return fail(field.error());
+    if (!field) {
+        log::warn(session_, log::ev::mailauth_verdict, {{"dkim_sign", "skipped"}, {"error", field.error().message()}});
+        return {};
+    }
     return writer_->insert(head_size_, std::span<const char>(field->data(), field->size()));
 }
 
+void store_sink::guard_results(std::string authserv_id, log::session_id session) {
+    session_ = session;
+    results_fields_.emplace("Authentication-Results", [id = std::move(authserv_id)](std::string_view value) {
+        return message::is_own_authentication_results(value, id);
+    });
+}
+
 void store_sink::finish(std::function<void(std::optional<proto::reply>)> done) {
-    if (signer_) {
-        if (auto r = add_signature(); !r) {
-            log::error(log::no_session, log::ev::store_error, {{"op", "dkim_sign"}, {"error", r.error().message()}});
-            return done(proto::replies::local_error());
+    try {
+        if (auto refusal = prepare(); refusal) return done(std::move(refusal));
+        if (!checks_) return done(std::nullopt);
+        evaluate(std::move(done));
+    } catch (const std::exception& e) {  // bad_alloc: one message fails, not the server
+        log::error(session_, log::ev::internal_error, {{"op", "mailauth"}, {"error", e.what()}});
+        if (done) done(proto::replies::local_error());
+    }
+}
+
+// What needs no look-up, in an order that keeps offsets right: forged fields renamed in place
+// first (their offsets count from the client's first octet), then the signature inserted.
+std::optional<proto::reply> store_sink::prepare() {
+    if (results_fields_) {
+        results_fields_->finish();
+        if (results_fields_->overflow()) {
+            log::warn(session_, log::ev::mailauth_forged, {{"refused", "too many fields"}});
+            return proto::replies::too_many_own_results();
+        }
+        if (auto r = rename_forged_results(); !r) {
+            log::error(session_, log::ev::store_error, {{"op", "rename_results"}, {"error", r.error().message()}});
+            return proto::replies::storage_error(r.error());
         }
     }
-    if (!checks_) return done(std::nullopt);
+    if (signer_) {
+        if (auto r = add_signature(); !r) {
+            log::error(session_, log::ev::store_error, {{"op", "dkim_sign"}, {"error", r.error().message()}});
+            return proto::replies::storage_error(r.error());
+        }
+    }
+    return std::nullopt;
+}
+
+void store_sink::evaluate(std::function<void(std::optional<proto::reply>)> done) {
     auto message = verifier_->finish();
     verifier_.reset();
     auto& c = *checks_;
     // The connection waits for `done` (and keeps this sink) until the verdict is in, so `this`
     // outlives the evaluation; timed_evaluate ends within c.timeout whatever the DNS does.
-    asio::co_spawn(c.resolver->get_executor(),
-                   mailauth::timed_evaluate(*c.resolver, c.request, std::move(message), c.timeout),
+    auto task = mailauth::timed_evaluate(*c.resolver, c.request, std::move(message), c.timeout);
+    asio::co_spawn(c.resolver->get_executor(), std::move(task),
                    [this, done = std::move(done)](std::exception_ptr e, mailauth::auth_verdict v) {
-                       if (e) {
-                           log::error(checks_->session, log::ev::store_error, {{"op", "mailauth"}, {"error", "evaluation failed"}});
-                           return done(proto::replies::local_error());
+                       std::optional<proto::reply> reply = proto::replies::local_error();
+                       try {
+                           if (e) std::rethrow_exception(e);
+                           reply = apply(v);
+                       } catch (const std::exception& x) {
+                           log::error(session_, log::ev::internal_error, {{"op", "mailauth"}, {"error", x.what()}});
                        }
-                       done(apply(v));
+                       done(std::move(reply));
                    });
 }
 
 // RFC 8601 §5: fields that claim to come from this authserv-id and arrived with the message are
 // forged (or from an earlier pass) and must not be read as ours; rename them in place, to a name of
-// the same length, before ours goes on top.
+// the same length, so that no offset moves.
 result<void> store_sink::rename_forged_results() {
     static constexpr std::string_view renamed = "X-Removed-Auth-Results";  // as long as "Authentication-Results"
-    for (const auto& f : results_fields_->fields()) {
-        if (!mailauth::is_own_authentication_results(f.value, checks_->authserv_id)) continue;
-        log::warn(checks_->session, log::ev::mailauth_forged, {{"renamed_to", renamed}, {"value", f.value}});
-        if (auto r = writer_->overwrite(head_size_ + f.offset, std::span<const char>(renamed.data(), renamed.size())); !r)
+    for (auto offset : results_fields_->offsets()) {
+        log::warn(session_, log::ev::mailauth_forged, {{"renamed_to", renamed}, {"offset", offset}});
+        if (auto r = writer_->overwrite(head_size_ + offset, std::span<const char>(renamed.data(), renamed.size())); !r)
             return r;
     }
     return {};
@@ -94,10 +134,6 @@ std::optional<proto::reply> store_sink::apply(const mailauth::auth_verdict& v) {
     if (c.enforce && failed && d.policy == mailauth::dmarc_policy::reject) {
         log::info(c.session, log::ev::mailauth_reject, {{"from_domain", d.from_domain}, {"summary", v.summary}});
         return proto::replies::dmarc_reject(d.from_domain);
-    }
-    if (auto r = rename_forged_results(); !r) {
-        log::error(c.session, log::ev::store_error, {{"op", "rename_results"}, {"error", r.error().message()}});
-        return proto::replies::storage_error(r.error());
     }
     const auto field = mailauth::authentication_results(v, c.authserv_id, c.client);
     if (auto r = writer_->insert(return_path_size_, std::span<const char>(field.data(), field.size())); !r) {

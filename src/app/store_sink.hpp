@@ -39,6 +39,9 @@ public:
                std::size_t head_size, std::size_t return_path_size);
     ~store_sink() override;
 
+    /// Authentication-Results fields in the message that claim `authserv_id` are renamed (RFC
+    /// 8601 §5), whether or not the message is checked.
+    void guard_results(std::string authserv_id, log::session_id session);
     void check(receive_checks c);
     void sign(mailauth::dkim_signer_config c, std::int64_t now);
 
@@ -47,6 +50,8 @@ public:
     void commit(std::function<void(result<std::string>)> done) override;
 
 private:
+    std::optional<proto::reply> prepare();
+    void evaluate(std::function<void(std::optional<proto::reply>)> done);
     std::optional<proto::reply> apply(const mailauth::auth_verdict& v);
     result<void> rename_forged_results();
     result<void> add_signature();
@@ -61,6 +66,7 @@ private:
     std::optional<message::field_locator> results_fields_;  // Authentication-Results already in the message
     std::optional<mailauth::dkim_signer> signer_;
     std::int64_t sign_time_ = 0;
+    log::session_id session_ = log::no_session;
 };
 
 }  // namespace postern::app

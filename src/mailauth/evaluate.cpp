@@ -12,6 +12,8 @@
 
 #include <strings.h>
 
+#include <optional>
+
 namespace postern::mailauth {
 namespace {
 
@@ -21,10 +23,20 @@ struct spf_pair {
     spf_outcome mail_from, helo;
 };
 
-asio::awaitable<spf_pair> check_spf(dns::resolver& r, evaluate_request req) {
+// What timed_evaluate() keeps when the time runs out: the SPF results, if they came in.
+struct partial {
+    std::optional<spf_pair> spf;
+};
+
+// Every awaitable below is made first and awaited after (docs/coroutines.md): GCC 12 mishandles
+// by-value coroutine arguments built inside a co_await expression.
+asio::awaitable<spf_pair> check_spf(dns::resolver& r, evaluate_request req, partial* keep) {
     spf_pair out;
-    out.mail_from = co_await check_mail_from(r, req.ip, req.helo, req.mail_from, req.receiver, req.now);
-    out.helo = co_await check_helo(r, req.ip, req.helo, req.receiver, req.now);
+    auto mail_from = check_mail_from(r, req.ip, req.helo, req.mail_from, req.receiver, req.now);
+    out.mail_from = co_await std::move(mail_from);
+    auto helo = check_helo(r, req.ip, req.helo, req.receiver, req.now);
+    out.helo = co_await std::move(helo);
+    if (keep) keep->spf = out;
     co_return out;
 }
 
@@ -37,9 +49,9 @@ asio::awaitable<dmarc_outcome> check_policy(dns::resolver& r, result<std::string
         none.reason = "no single From domain: " + from_domain.error().message();
         co_return none;
     }
-    // A named request: GCC 12 destroys a braced temporary passed by value to a coroutine twice.
     dmarc_request req{*from_domain, std::move(spf), std::move(dkim), pct_roll};
-    co_return co_await check_dmarc(r, std::move(req));
+    auto task = check_dmarc(r, std::move(req));
+    co_return co_await std::move(task);
 }
 
 result<std::string> author_domain(const dkim_message& message) {
@@ -69,12 +81,37 @@ std::vector<std::string_view> from_values(const dkim_message& message) {
     return out;
 }
 
-asio::awaitable<auth_verdict> evaluate(dns::resolver& r, evaluate_request req, dkim_message message) {
+namespace {
+
+asio::awaitable<auth_verdict> evaluate_into(dns::resolver& r, evaluate_request req, dkim_message message, partial* keep) {
     auto from = author_domain(message);
     const unsigned pct_roll = req.pct_roll;
-    auto [spf, dkim] = co_await (check_spf(r, req) && verify_dkim(r, std::move(message), req.now));
-    auto dmarc = co_await check_policy(r, std::move(from), pct_roll, spf.mail_from, dkim);
+    auto spf_task = check_spf(r, req, keep);
+    auto dkim_task = verify_dkim(r, std::move(message), req.now);
+    auto [spf, dkim] = co_await (std::move(spf_task) && std::move(dkim_task));
+    auto policy_task = check_policy(r, std::move(from), pct_roll, spf.mail_from, dkim);
+    auto dmarc = co_await std::move(policy_task);
     co_return make_verdict(std::move(spf.mail_from), std::move(spf.helo), std::move(dkim), std::move(dmarc));
+}
+
+// A signature whose key did not come in time (RFC 8601 §2.7.1: temperror, never "none").
+std::vector<dkim_outcome> timed_out_dkim(const dkim_message& message) {
+    std::vector<dkim_outcome> out;
+    for (const auto& s : message.signatures) {
+        dkim_outcome o;
+        o.result = dkim_result::temperror;
+        if (s.signature) o.domain = s.signature->domain, o.selector = s.signature->selector, o.identity = s.signature->identity;
+        o.reason = "DNS answers did not come in time";
+        out.push_back(std::move(o));
+    }
+    return out;
+}
+
+}  // namespace
+
+asio::awaitable<auth_verdict> evaluate(dns::resolver& r, evaluate_request req, dkim_message message) {
+    auto task = evaluate_into(r, std::move(req), std::move(message), nullptr);
+    co_return co_await std::move(task);
 }
 
 asio::awaitable<auth_verdict> timed_evaluate(dns::resolver& r, evaluate_request req, dkim_message message,
@@ -83,14 +120,20 @@ asio::awaitable<auth_verdict> timed_evaluate(dns::resolver& r, evaluate_request 
     const std::string mail_from_domain = req.mail_from.empty() ? req.helo : domain_of(req.mail_from);
     const std::string helo = req.helo;
     auto from_domain_found = author_domain(message);
-    auto first = co_await (evaluate(r, std::move(req), std::move(message)) || timer.async_wait(asio::use_awaitable));
+    auto dkim_if_late = timed_out_dkim(message);
+    partial known;
+    auto task = evaluate_into(r, std::move(req), std::move(message), &known);
+    auto wait = timer.async_wait(asio::use_awaitable);
+    auto first = co_await (std::move(task) || std::move(wait));
     if (first.index() == 0) co_return std::get<0>(std::move(first));
-    // Out of time: what could not be checked is a temporary error (RFC 8601 §2.7: temperror).
+    // Out of time: what did not answer is a temporary error (RFC 8601 §2.7); what did is kept.
     dmarc_outcome dmarc;
     dmarc.result = dmarc_result::temperror;
     dmarc.from_domain = from_domain_found ? *from_domain_found : std::string();
     dmarc.reason = "DNS answers did not come in time";
-    co_return make_verdict(timed_out_spf(mail_from_domain), timed_out_spf(helo), {}, std::move(dmarc));
+    auto spf = known.spf ? known.spf->mail_from : timed_out_spf(mail_from_domain);
+    auto helo_spf = known.spf ? known.spf->helo : timed_out_spf(helo);
+    co_return make_verdict(std::move(spf), std::move(helo_spf), std::move(dkim_if_late), std::move(dmarc));
 }
 
 }  // namespace postern::mailauth

@@ -1,69 +1,96 @@
 // SPDX-License-Identifier: MIT
-// A streaming scan of the header section: at each line start decide whether the line is a
-// continuation (WSP first) or a new field; a new field whose name matches starts a record, and
-// its value octets (continuation lines included) are kept up to a bound. The empty line ends the
-// header section and the scan.
+// A streaming scan of the header section. A line starting with WSP continues the field before
+// it; any other line starts a field, whose name is matched octet by octet (then optional WSP, then
+// the colon). The value of a matching field, continuation lines included, is kept up to a bound
+// and tested when the field ends. The empty line ends the header section and the scan.
 #include "message/field_locator.hpp"
 
 namespace postern::message {
 namespace {
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+bool wsp(char c) { return c == ' ' || c == '\t'; }
 
 }  // namespace
 
 void field_locator::feed(std::string_view bytes) {
     for (char c : bytes) {
         if (done_) return;
-        take(c, offset_++);
+        const std::uint64_t at = offset_++;
+        if (cr_pending_) {
+            cr_pending_ = false;
+            if (c == '\n') {
+                end_line();
+                continue;
+            }
+            content('\r', at - 1);  // a bare CR is content
+        }
+        if (c == '\r') cr_pending_ = true;
+        else if (c == '\n') end_line();
+        else content(c, at);
     }
 }
 
-void field_locator::at_line_start() {
-    line_start_ = false;
-    line_head_.clear();
-    line_is_blank_ = true;
+void field_locator::finish() {
+    if (done_) return;
+    if (cr_pending_) content('\r', offset_ - 1);
+    close_field();
+    done_ = true;
 }
 
-void field_locator::take(char c, std::uint64_t offset) {
+void field_locator::end_line() {
+    if (line_start_ && line_blank_) {  // the empty line
+        close_field();
+        done_ = true;
+        return;
+    }
+    line_start_ = true;
+    line_blank_ = true;
+}
+
+void field_locator::content(char c, std::uint64_t offset) {
     if (line_start_) {
-        at_line_start();
-        if (c == ' ' || c == '\t') {  // a continuation: stays with the field before it
-            if (in_match_ && fields_.back().value.size() < max_value_) fields_.back().value += c;
-            line_is_blank_ = false;
+        line_start_ = false;
+        line_blank_ = false;
+        if (wsp(c)) {  // a continuation line
+            if (collecting_) content_of_value(c);
             return;
         }
-        in_match_ = false;
-        in_value_ = false;
-        line_head_start_ = offset;
+        close_field();
+        state_ = state::name;
+        matched_ = 0;
+        field_offset_ = offset;
     }
-    if (c == '\n') {
-        if (line_is_blank_) done_ = true;  // the empty line: the body follows
-        line_start_ = true;
-        return;
+    switch (state_) {
+        case state::name:
+            if (matched_ < name_.size() && lower(c) == lower(name_[matched_])) ++matched_;
+            else if (matched_ == name_.size() && c == ':') collecting_ = true, state_ = state::value;
+            else if (matched_ == name_.size() && wsp(c)) state_ = state::space;
+            else state_ = state::skip;
+            return;
+        case state::space:
+            if (c == ':') collecting_ = true, state_ = state::value;
+            else if (!wsp(c)) state_ = state::skip;
+            return;
+        case state::value: content_of_value(c); return;
+        case state::skip: return;
     }
-    if (c == '\r') return;
-    line_is_blank_ = false;
-    if (in_match_) {
-        if (fields_.back().value.size() < max_value_) fields_.back().value += c;
-        return;
+}
+
+void field_locator::content_of_value(char c) {
+    if (value_.size() < max_value_) value_ += c;
+    else truncated_ = true;
+}
+
+void field_locator::close_field() {
+    if (!collecting_) return;
+    collecting_ = false;
+    if (truncated_ || wanted_(value_)) {
+        if (offsets_.size() < max_fields_) offsets_.push_back(field_offset_);
+        else overflow_ = true;
     }
-    if (in_value_) return;
-    // Still in the field name of this line.
-    if (c == ':') {
-        std::string_view head(line_head_);
-        while (!head.empty() && (head.back() == ' ' || head.back() == '\t')) head.remove_suffix(1);
-        bool same = head.size() == name_.size();
-        for (std::size_t i = 0; same && i < head.size(); ++i) same = lower(head[i]) == lower(name_[i]);
-        in_value_ = true;
-        if (same && fields_.size() < max_fields_) {
-            fields_.push_back({line_head_start_, {}});
-            in_match_ = true;
-        }
-        return;
-    }
-    if (line_head_.size() <= name_.size() + 8) line_head_ += c;
-    else in_value_ = true;  // a name longer than ours (or no field at all): not a match
+    value_.clear();
+    truncated_ = false;
 }
 
 }  // namespace postern::message

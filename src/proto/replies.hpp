@@ -100,6 +100,11 @@ inline reply dmarc_reject(std::string_view from_domain) {
     return make(550, {5, 7, 1}, "Message rejected: it fails the DMARC policy of " + std::string(from_domain));
 }
 
+// RFC 8601 §5: more forged Authentication-Results fields than the server renames.
+inline reply too_many_own_results() {
+    return make(550, {5, 7, 1}, "Message refused: too many Authentication-Results fields claim to come from this host");
+}
+
 inline reply help_unknown() { return make(504, {5, 5, 1}, "HELP topic unknown"); }
 
 }  // namespace postern::proto::replies

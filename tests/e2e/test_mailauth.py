@@ -420,6 +420,19 @@ def test_default_ignore_hosts_skips_loopback(make_dnsmasq, make_server):
     assert b"Authentication-Results:" not in off.wait_for_files(1)[0].read_bytes()
 
 
+def test_forged_results_renamed_even_when_not_checked(make_dnsmasq, make_server):
+    # RFC 8601 §5 holds for every message: one from an ignored host (loopback, no config) with a
+    # field claiming this host's authserv-id is stored with that field renamed in place.
+    dns_server = make_dnsmasq(auth_zone({}))
+    server = make_server(extra_args=["--dns", dns_server.address, "--hostname", "mx.guard.test"])
+    forged = "Authentication-Results: MX.guard.test; dmarc=pass header.from=bank.test\r\n"
+    code, text = deliver(server, "a@fail.test", mail_message("a@fail.test", "forged", extra=forged))
+    assert code == 250, text
+    stored = server.wait_for_files(1)[0].read_bytes()
+    assert b"X-Removed-Auth-Results: MX.guard.test; dmarc=pass header.from=bank.test\r\n" in stored
+    assert not re.search(rb"(?im)^authentication-results:\s*mx\.guard\.test", stored)
+
+
 # ---- submission signing ([[dkim]]) ------------------------------------------------------------
 
 SUBMISSION_ARGS = ["--submission", "127.0.0.1:0", "--hostname", "mx.example.org", "--local-domain", "example.org"]
@@ -479,7 +492,12 @@ def test_keygen_writes_0600_and_never_overwrites(tmp_path):
     out = tmp_path / "k.pem"
     r = postern("dkim", "keygen", "--domain", "example.org", "--selector", "s1", "--out", str(out))
     assert r.returncode == 0, r.stderr
-    assert re.fullmatch(rb's1\._domainkey\.example\.org\. IN TXT "v=DKIM1; k=rsa; p=[A-Za-z0-9+/=]+"\n', r.stdout), r.stdout
+    # Zone-file syntax: quoted strings of at most 255 octets (RFC 1035 §3.3), joined by DNS.
+    m = re.fullmatch(rb's1\._domainkey\.example\.org\. IN TXT ((?:"[^"]{1,255}" ?)+)\n', r.stdout)
+    assert m, r.stdout
+    strings = re.findall(rb'"([^"]*)"', m.group(1))
+    assert len(strings) == 2 and all(len(x) <= 255 for x in strings)
+    assert re.fullmatch(rb"v=DKIM1; k=rsa; p=[A-Za-z0-9+/=]+", b"".join(strings))
     assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
     first = out.read_bytes()
     assert first.startswith(b"-----BEGIN PRIVATE KEY-----")
