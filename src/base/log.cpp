@@ -14,7 +14,7 @@
 namespace postern::log {
 namespace {
 
-constexpr std::array<std::string_view, 43> event_names{
+constexpr std::array<std::string_view, 47> event_names{
     "server.start", "server.listen", "server.stop", "server.signal", "server.drain",
     "smtp.connect", "smtp.disconnect", "smtp.refuse", "smtp.timeout", "smtp.error_limit",
     "smtp.mail", "smtp.rcpt", "smtp.reject", "smtp.message", "smtp.abort", "smtp.io_error",
@@ -26,6 +26,7 @@ constexpr std::array<std::string_view, 43> event_names{
     "smtp.relay_denied", "smtp.sender_refused",
     "index.error", "index.rebuild", "index.prune", "http.listen", "http.request", "http.error",
     "mailauth.verdict", "mailauth.quarantine", "mailauth.reject", "mailauth.forged",
+    "spool.open", "spool.recover", "spool.corrupt", "spool.commit_error",
 };
 
 std::atomic<level> min_level{level::info};

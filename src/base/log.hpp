@@ -26,6 +26,7 @@ enum class ev {
     smtp_relay_denied, smtp_sender_refused,
     index_error, index_rebuild, index_prune, http_listen, http_request, http_error,
     mailauth_verdict, mailauth_quarantine, mailauth_reject, mailauth_forged,
+    spool_open, spool_recover, spool_corrupt, spool_commit_error,
 };
 std::string_view name(ev e);
 

@@ -2,6 +2,7 @@
 #pragma once
 // Private to src/store/: the pieces maildir_store.cpp wires together. Nothing outside the folder
 // includes this file.
+#include "base/file_io.hpp"
 #include "base/unique_fd.hpp"
 #include "store/maildir_store.hpp"
 
@@ -15,10 +16,8 @@
 
 namespace postern::store::detail {
 
-// write(2)s every byte, retrying partial writes and EINTR.
-std::error_code write_all(int fd, std::span<const char> bytes);
-// fsync(2)s a directory, making the entries created in it durable.
-std::error_code fsync_dir(const std::filesystem::path& dir);
+using postern::fsync_dir;
+using postern::write_all;
 
 // Maildir names (cr.yp.to/proto/maildir.html): "<secs>.M<usec>P<pid>Q<n>" is the id; the file
 // name appends "." and the host name with '/' and ':' written as "\057" and "\072".

@@ -112,6 +112,16 @@ class Server:
         with self._log_lock:
             return "\n".join(self.log)
 
+    def wait_for_log(self, text: str, timeout: float = 10.0) -> bool:
+        """True once `text` is in the log. The log is read by a thread: a line the server wrote
+        before its reply may arrive here after the client has read that reply."""
+        deadline = time.monotonic() + timeout
+        while text not in self.log_text():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 

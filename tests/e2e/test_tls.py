@@ -63,7 +63,7 @@ def test_starttls_then_mail_is_stored_and_verifies_against_the_generated_cert(tl
     raw = tls_server.wait_for_files(1)[0].read_bytes()
     assert b"secret body" in raw
     assert b"with ESMTPS" in raw, raw[:300]
-    assert "smtp.tls version=TLSv1." in tls_server.log_text()
+    assert tls_server.wait_for_log("smtp.tls version=TLSv1."), tls_server.log_text()
 
 
 def test_implicit_tls_port_greets_inside_tls_and_requires_auth(tls_server: Server):
