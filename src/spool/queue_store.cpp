@@ -7,6 +7,7 @@
 #include "spool/spool_errors.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -50,24 +51,33 @@ std::optional<std::string> id_with_suffix(std::string_view name, std::string_vie
     return std::string(id);
 }
 
-std::vector<std::string> names_in(const fs::path& dir) {
+// Every name in `dir`, or the error: a listing cut short (EMFILE, EACCES, EIO) must stop the
+// recovery, since what is missing from it would be taken for gone.
+result<std::vector<std::string>> names_in(const fs::path& dir) {
     std::vector<std::string> names;
     std::error_code ec;
-    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
-        names.push_back(it->path().filename().native());
+    fs::directory_iterator it(dir, ec), end;
+    for (; !ec && it != end; it.increment(ec)) names.push_back(it->path().filename().native());
+    if (ec) return fail(ec);
     std::sort(names.begin(), names.end());
     return names;
 }
 
 // Removes what interrupted writes left in tmp/ (messages never acknowledged, updates never
 // renamed into place). Only names this store makes are touched.
-std::size_t clean_tmp(const queue_paths& p) {
+result<std::size_t> clean_tmp(const queue_paths& p) {
+    auto names = names_in(p.tmp);
+    if (!names) return fail(names.error());
     std::size_t removed = 0;
-    for (const auto& name : names_in(p.tmp))
+    for (const auto& name : *names)
         if (id_with_suffix(name, ".data") || id_with_suffix(name, ".json") || id_with_suffix(name, ".update"))
             removed += ::unlink((p.tmp / name).c_str()) == 0 ? 1 : 0;
     return removed;
 }
+
+// A system error reading an envelope or its data (EMFILE, EACCES, EIO) says nothing about the
+// message: it must fail the open, not send a good message to corrupt/.
+bool is_damage(const std::error_code& ec) { return ec.category() != std::system_category() || ec == std::errc::no_such_file_or_directory; }
 
 class queue_store_impl final : public queue_store {
 public:
@@ -88,7 +98,8 @@ public:
     void stop() override { committer_.stop(); }
 
     // open(): load env/, set aside what cannot be read, remove orphan data files.
-    std::size_t load();
+    result<std::size_t> load();
+    unique_fd lock;  // flock(2) on root/lock for the store's lifetime: one process per queue
 
 private:
     void add(const queued_message& m) {
@@ -97,7 +108,7 @@ private:
     }
     std::error_code check_envelope(const std::string& id, const queued_message& m) const;
     void set_aside_files(const std::string& id, const std::string& env_name, std::error_code why);
-    std::size_t remove_orphans();
+    result<std::size_t> remove_orphans();
 
     queue_config cfg_;
     queue_paths paths_;
@@ -105,14 +116,16 @@ private:
     std::map<std::string, queued_message, std::less<>> messages_;
     std::mutex write_mu_;  // one update() or remove() at a time
     std::vector<std::string> set_aside_;
+    std::set<std::string, std::less<>> keep_data_;  // data files whose move to corrupt/ failed
     detail::committer committer_;  // last: its thread may call add() until stop()
 };
 
 std::error_code queue_store_impl::check_envelope(const std::string& id, const queued_message& m) const {
     if (m.id != id) return make_error_code(spool_errc::bad_envelope);
     struct stat st {};
-    if (::stat(paths_.data_file(id).c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
-        static_cast<std::uint64_t>(st.st_size) != m.size)
+    if (::stat(paths_.data_file(id).c_str(), &st) != 0)
+        return errno == ENOENT ? make_error_code(spool_errc::data_mismatch) : last_system_error();
+    if (!S_ISREG(st.st_mode) || static_cast<std::uint64_t>(st.st_size) != m.size)
         return make_error_code(spool_errc::data_mismatch);
     return {};
 }
@@ -121,22 +134,28 @@ std::error_code queue_store_impl::check_envelope(const std::string& id, const qu
 // corrupt/ for a person to look at, and the error log says so.
 void queue_store_impl::set_aside_files(const std::string& id, const std::string& env_name, std::error_code why) {
     auto to = paths_.corrupt / env_name;
-    ::rename((paths_.env / env_name).c_str(), to.c_str());
-    if (!id.empty()) ::rename(paths_.data_file(id).c_str(), (paths_.corrupt / (id + ".data")).c_str());
+    const bool env_moved = ::rename((paths_.env / env_name).c_str(), to.c_str()) == 0;
+    const bool data_moved = id.empty() || ::rename(paths_.data_file(id).c_str(), (paths_.corrupt / (id + ".data")).c_str()) == 0;
+    if (!env_moved || !data_moved) keep_data_.insert(id);  // left where it is, never taken for an orphan
     fsync_dir(paths_.corrupt);
+    fsync_dir(paths_.data);
     log::error(log::no_session, log::ev::spool_corrupt,
                {{"queue_id", id}, {"error", why.message()}, {"set_aside", to.native()}});
     set_aside_.push_back(env_name);
 }
 
 // Runs inside open(), before the store is shared: the committer has nothing to add yet.
-std::size_t queue_store_impl::load() {
-    for (const auto& name : names_in(paths_.env)) {
+result<std::size_t> queue_store_impl::load() {
+    if (auto ec = detail::check_fault(cfg_.fault, "open.list")) return fail(ec);
+    auto names = names_in(paths_.env);
+    if (!names) return fail(names.error());
+    for (const auto& name : *names) {
         auto id = id_with_suffix(name, ".json");
         if (!id) continue;  // not ours: left alone
         auto text = detail::read_small_file(paths_.env / name, max_envelope_size);
         auto m = text ? decode_envelope(*text) : result<queued_message>(fail(text.error()));
         std::error_code ec = m ? check_envelope(*id, *m) : m.error();
+        if (ec && !is_damage(ec)) return fail(ec);
         if (ec) {
             set_aside_files(*id, name, ec);
             continue;
@@ -149,10 +168,12 @@ std::size_t queue_store_impl::load() {
 
 // A data file without an envelope is a commit interrupted between the two renames, or a remove()
 // interrupted between the two unlinks: never acknowledged, or already finished.
-std::size_t queue_store_impl::remove_orphans() {
+result<std::size_t> queue_store_impl::remove_orphans() {
+    auto names = names_in(paths_.data);
+    if (!names) return fail(names.error());
     std::size_t removed = 0;
-    for (const auto& name : names_in(paths_.data))
-        if (valid_queue_id(name) && !messages_.contains(name))
+    for (const auto& name : *names)
+        if (valid_queue_id(name) && !messages_.contains(name) && !keep_data_.contains(name))
             removed += ::unlink(paths_.data_file(name).c_str()) == 0 ? 1 : 0;
     if (removed > 0) fsync_dir(paths_.data);
     return removed;
@@ -260,11 +281,20 @@ result<std::unique_ptr<queue_store>> queue_store::open(const queue_config& cfg) 
     if (ec) return fail(ec);
     queue_paths paths(root);
     if ((ec = make_layout(paths))) return fail(ec);
-    auto recovered = clean_tmp(paths);
+    // One process per queue: a second one's recovery would take a message between its two
+    // renames for an orphan (docs/spool.md).
+    unique_fd lock{::open((root / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)};
+    if (!lock) return fail(last_system_error());
+    if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) return fail(last_system_error());
+    auto cleaned = clean_tmp(paths);
+    if (!cleaned) return fail(cleaned.error());
     auto resolved = cfg;
     resolved.root = root;
     auto store = std::make_unique<queue_store_impl>(resolved);
-    recovered += store->load();
+    store->lock = std::move(lock);
+    auto loaded = store->load();
+    if (!loaded) return fail(loaded.error());
+    auto recovered = *cleaned + *loaded;
     if (recovered > 0)
         log::info(log::no_session, log::ev::spool_recover, {{"queue", root.native()}, {"removed", recovered}});
     log::info(log::no_session, log::ev::spool_open,

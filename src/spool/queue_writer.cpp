@@ -135,11 +135,21 @@ std::error_code writer_impl::stage() {
     return {};
 }
 
+// Never over an existing name: a queue id reused (a clock stepped back in a container whose pid
+// is always 1) must fail the new message, not replace an acknowledged one.
+std::error_code rename_noreplace(const std::filesystem::path& from, const std::filesystem::path& to) {
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return {};
+    if (errno != EINVAL && errno != ENOSYS) return last_system_error();
+    if (::link(from.c_str(), to.c_str()) != 0) return last_system_error();  // EEXIST as well
+    ::unlink(from.c_str());
+    return {};
+}
+
 std::error_code writer_impl::publish_data() {
     if (error_) return error_;
     if (auto ec = check_fault(hook_, "data.rename")) return error_ = ec;
     auto from = paths_.tmp / (envelope_.id + ".data");
-    if (::rename(from.c_str(), paths_.data_file(envelope_.id).c_str()) != 0) return error_ = last_system_error();
+    if (auto ec = rename_noreplace(from, paths_.data_file(envelope_.id))) return error_ = ec;
     data_tmp_ = false;
     data_published_ = true;
     return {};
@@ -149,7 +159,7 @@ std::error_code writer_impl::publish_envelope() {
     if (error_) return error_;
     if (auto ec = check_fault(hook_, "envelope.rename")) return error_ = ec;
     auto from = paths_.tmp / (envelope_.id + ".json");
-    if (::rename(from.c_str(), paths_.env_file(envelope_.id).c_str()) != 0) return error_ = last_system_error();
+    if (auto ec = rename_noreplace(from, paths_.env_file(envelope_.id))) return error_ = ec;
     env_tmp_ = false;
     env_published_ = true;
     return {};

@@ -255,8 +255,45 @@ TEST(queue_store, damaged_envelopes_are_set_aside_and_the_rest_loads) {
         }
     }
     EXPECT_EQ(list_dir(cfg.root / "env"), std::vector<std::string>{ids[4] + ".json"});
+    store.reset();
     auto again = open_store(cfg);  // set aside once: a second open finds nothing to report
     EXPECT_TRUE(again->set_aside().empty());
+}
+
+// One process per queue: a second store's recovery could take a message between its two renames
+// for an orphan.
+TEST(queue_store, a_second_open_of_a_queue_in_use_fails) {
+    temp_dir dir;
+    auto cfg = config_for(dir.path());
+    auto store = open_store(cfg);
+    auto second = queue_store::open(cfg);
+    ASSERT_FALSE(second.has_value());
+    EXPECT_EQ(second.error(), std::errc::resource_unavailable_try_again);
+    store.reset();
+    EXPECT_TRUE(queue_store::open(cfg).has_value());
+}
+
+// A listing that fails must stop the open: what is missing from it would be taken for gone, and
+// its data files for orphans.
+TEST(queue_store, a_failed_listing_fails_the_open_and_deletes_nothing) {
+    temp_dir dir;
+    auto cfg = config_for(dir.path());
+    std::string id;
+    {
+        auto store = open_store(cfg);
+        id = *enqueue(*store, envelope_for({"a@x.example"}), "kept");
+    }
+    auto failing = cfg;
+    failing.fault = [](std::string_view step) {
+        return step == "open.list" ? std::make_error_code(std::errc::too_many_files_open) : std::error_code{};
+    };
+    auto r = queue_store::open(failing);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error(), std::errc::too_many_files_open);
+    EXPECT_TRUE(fs::exists(cfg.root / "data" / id));
+    EXPECT_TRUE(fs::exists(cfg.root / "env" / (id + ".json")));
+    auto store = open_store(cfg);
+    EXPECT_TRUE(store->get(id).has_value());
 }
 
 TEST(queue_store, an_envelope_naming_another_id_is_set_aside) {
