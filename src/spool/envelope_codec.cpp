@@ -132,14 +132,15 @@ public:
         return v->get<std::uint64_t>();
     }
     time_point time(const char* key) {
-        // system_clock counts nanoseconds in 64 bits here: about ±292 years around 1970.
-        constexpr auto limit = std::chrono::duration_cast<std::chrono::seconds>(time_point::duration::max()).count() - 1;
+        // Between 1970 and 2200: far from the ±292 years that system_clock's 64-bit nanoseconds
+        // hold, so that no "arrival + lifetime" or "now - arrival" can overflow.
+        constexpr std::int64_t limit = 7'258'118'400;  // 2200-01-01T00:00:00Z
         const json* v = find(key);
         if (!v || !v->is_number_integer()) return bad(), time_point{};
         auto s = v->is_number_unsigned() ? (v->get<std::uint64_t>() > static_cast<std::uint64_t>(limit)
                                                 ? limit + 1 : static_cast<std::int64_t>(v->get<std::uint64_t>()))
                                          : v->get<std::int64_t>();
-        if (s > limit || s < -limit) return bad(), time_point{};
+        if (s > limit || s < 0) return bad(), time_point{};
         return time_point{std::chrono::seconds{s}};
     }
 

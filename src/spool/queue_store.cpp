@@ -201,14 +201,34 @@ void queue_store_impl::commit(std::unique_ptr<queue_writer> msg, commit_callback
 
 // Write the whole new envelope beside the old one, sync it, rename it over the old one (rename(2)
 // replaces atomically: a crash leaves the old or the new name, never neither), then sync env/.
+// Updates come from delivery, possibly from two jobs for one message (two destination domains),
+// each holding its own copy: a recipient already delivered or failed for good never goes back
+// to waiting, and its attempts never go down, whatever order the updates come in.
+std::error_code merge_recipients(queued_message& stored, const queued_message& m) {
+    if (m.recipients.size() != stored.recipients.size()) return make_error_code(spool_errc::bad_envelope);
+    for (std::size_t i = 0; i < m.recipients.size(); ++i) {
+        auto& old = stored.recipients[i];
+        const auto& now = m.recipients[i];
+        if (now.address != old.address) return make_error_code(spool_errc::bad_envelope);
+        const bool final = old.status == delivery_status::delivered || old.status == delivery_status::permanent_failure;
+        if (final) continue;
+        const unsigned attempts = std::max(old.attempts, now.attempts);
+        old = now;
+        old.attempts = attempts;
+    }
+    return {};
+}
+
 result<void> queue_store_impl::update(const queued_message& m) {
     if (!valid_queue_id(m.id)) return fail(spool_errc::bad_id);
     std::lock_guard write_lock(write_mu_);
     auto next = get(m.id);
     if (!next) return fail(spool_errc::no_such_message);
-    next->recipients = m.recipients;
+    if (auto ec = merge_recipients(*next, m)) return fail(ec);
+    auto text = encode_envelope(*next);
+    if (text.size() > max_envelope_size) return fail(spool_errc::envelope_too_large);  // open() would refuse it
     auto tmp = paths_.tmp / (m.id + ".update");
-    if (auto ec = detail::write_synced(tmp, encode_envelope(*next), cfg_.fault)) return fail(ec);
+    if (auto ec = detail::write_synced(tmp, text, cfg_.fault)) return fail(ec);
     auto ec = check_fault(cfg_.fault, "envelope.rename");
     if (!ec && ::rename(tmp.c_str(), paths_.env_file(m.id).c_str()) != 0) ec = last_system_error();
     if (ec) {

@@ -129,7 +129,10 @@ std::error_code writer_impl::stage() {
     if (::fdatasync(fd_.get()) != 0) return error_ = last_system_error();
     fd_.reset();
     envelope_.size = size_;
-    auto ec = write_synced(paths_.tmp / (envelope_.id + ".json"), encode_envelope(envelope_), hook_);
+    auto text = encode_envelope(envelope_);
+    // open() refuses envelopes past this size: better a refused message now than a lost one then.
+    if (text.size() > max_envelope_size) return error_ = make_error_code(spool_errc::envelope_too_large);
+    auto ec = write_synced(paths_.tmp / (envelope_.id + ".json"), text, hook_);
     if (ec) return error_ = ec;
     env_tmp_ = true;
     return {};

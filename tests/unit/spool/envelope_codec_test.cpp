@@ -129,6 +129,8 @@ TEST(envelope_codec, refuses_wrong_types_and_values) {
         {"\"ret\":\"headers\"", "\"ret\":\"HDRS\""},
         {"\"smtputf8\":true", "\"smtputf8\":1"},
         {"\"arrival\":1700000000", "\"arrival\":99999999999999"},
+        {"\"arrival\":1700000000", "\"arrival\":7258118401"},  // after 2200: arithmetic could overflow
+        {"\"arrival\":1700000000", "\"arrival\":-1"},          // before 1970
         {"\"arrival\":1700000000", "\"arrival\":\"1700000000\""},
         {"\"notify\":{", "\"notify\":[{"},
         {"\"recipients\":[", "\"recipients\":{\"a\":["},

@@ -120,6 +120,45 @@ TEST(queue_store, ids_are_unique_and_list_is_sorted_by_arrival) {
     for (int i = 0; i < 5; ++i) EXPECT_EQ(list[static_cast<std::size_t>(i)].id, ids[static_cast<std::size_t>(4 - i)]);
 }
 
+// Two jobs for one message (one per destination domain) update from their own copies, in any
+// order: a final state never goes back and attempts never go down.
+TEST(queue_store, updates_from_stale_copies_never_undo_a_delivery) {
+    temp_dir dir;
+    auto store = open_store(config_for(dir.path()));
+    auto id = *enqueue(*store, envelope_for({"x@d.example", "y@e.example"}), "data");
+    auto job_d = *store->get(id), job_e = *store->get(id);
+    job_d.recipients[0].status = delivery_status::delivered;
+    job_d.recipients[0].attempts = 1;
+    ASSERT_TRUE(store->update(job_d).has_value());
+    job_e.recipients[1].status = delivery_status::delivered;  // job_e never saw x@d delivered
+    job_e.recipients[1].attempts = 2;
+    ASSERT_TRUE(store->update(job_e).has_value());
+    auto m = *store->get(id);
+    EXPECT_EQ(m.recipients[0].status, delivery_status::delivered);
+    EXPECT_EQ(m.recipients[0].attempts, 1u);
+    EXPECT_EQ(m.recipients[1].status, delivery_status::delivered);
+    auto other = m;
+    other.recipients.pop_back();
+    EXPECT_EQ(store->update(other).error(), spool_errc::bad_envelope);  // not this message's recipients
+    other = m;
+    other.recipients[1].address = "z@e.example";
+    EXPECT_EQ(store->update(other).error(), spool_errc::bad_envelope);
+}
+
+// open() refuses envelopes past max_envelope_size, so a commit or update that would write one fails.
+TEST(queue_store, an_envelope_too_large_is_refused_when_written) {
+    temp_dir dir;
+    auto store = open_store(config_for(dir.path()));
+    auto id = *enqueue(*store, envelope_for({"x@d.example"}), "data");
+    auto m = *store->get(id);
+    m.recipients[0].last_reply = std::string(max_envelope_size, 'x');
+    EXPECT_EQ(store->update(m).error(), spool_errc::envelope_too_large);
+    EXPECT_TRUE(store->get(id)->recipients[0].last_reply.empty());
+    auto big = envelope_for({"x@d.example"});
+    big.envid = std::string(max_envelope_size, 'e');
+    EXPECT_FALSE(enqueue(*store, big, "data").has_value());
+}
+
 TEST(queue_store, update_persists_recipient_state) {
     temp_dir dir;
     auto cfg = config_for(dir.path());
