@@ -69,7 +69,7 @@ private:
                    std::string file_name, std::size_t buffer_size);
     std::error_code put(std::span<const char> bytes);
     std::error_code open_file();  // creates the tmp/ file (O_EXCL) on first need
-    std::error_code rewrite_with(std::uint64_t offset, std::span<const char> bytes);
+    std::error_code rewrite_with(std::uint64_t offset, std::span<const char> bytes, std::uint64_t file_size);
 
     unique_fd fd_;
     std::vector<std::filesystem::path> folders_;
@@ -78,6 +78,12 @@ private:
     std::filesystem::path tmp_path_;
     bool tmp_present_ = false;  // the destructor unlinks tmp_path_ while this is set
     std::vector<char> buffer_;  // capacity fixed at creation: memory never grows with the message
+    struct pending_insert {
+        std::uint64_t offset;
+        std::string bytes;
+    };
+    std::vector<pending_insert> pending_;  // inserts past the buffer, applied by flush() (header fields: small)
+    std::uint64_t pending_bytes_ = 0;
     std::size_t capacity_;
     std::uint64_t size_ = 0;
     std::error_code error_;

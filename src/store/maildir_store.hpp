@@ -50,9 +50,10 @@ public:
     /// Where the message will be once committed: one file in each folder's new/ (the same name).
     virtual std::vector<std::filesystem::path> final_paths() const = 0;
     /// Inserts `bytes` at octet `offset` (at most size()): for header fields that can only be written
-    /// once the whole message is in (Authentication-Results, RFC 8601 §5). Cheap while the message
-    /// still fits the write buffer; past that the file is rewritten once, copied in the kernel, so
-    /// memory stays constant. Call before commit().
+    /// once the whole message is in (Authentication-Results, RFC 8601 §5). In place while the
+    /// message still fits the write buffer; past that the file is rewritten once (copied in the
+    /// kernel, memory constant) on the committer thread, never on the caller's. Call after the last
+    /// write() and after any overwrite(), before commit().
     virtual result<void> insert(std::uint64_t offset, std::span<const char> bytes) = 0;
     /// Replaces bytes.size() octets at `offset` (the range must be within size()): renaming a
     /// header field in place. Call before commit().

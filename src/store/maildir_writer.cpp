@@ -49,6 +49,7 @@ std::error_code maildir_writer::open_file() {
 
 result<void> maildir_writer::write(std::span<const char> bytes) {
     if (error_) return fail(error_);
+    if (!pending_.empty()) return fail(std::make_error_code(std::errc::operation_not_permitted));  // inserts come last
     if (buffer_.size() + bytes.size() > capacity_) {
         if (auto ec = flush()) return fail(ec);
         if (bytes.size() >= capacity_) {  // a big piece goes straight to the file, uncopied
@@ -62,13 +63,16 @@ result<void> maildir_writer::write(std::span<const char> bytes) {
     return {};
 }
 
+// While the message is in the buffer, in place. Past that, the insert waits for flush() on the
+// committer thread: rewriting a large file here would stall every session on the I/O thread.
 result<void> maildir_writer::insert(std::uint64_t offset, std::span<const char> bytes) {
     if (error_) return fail(error_);
     if (offset > size_) return fail(std::make_error_code(std::errc::invalid_argument));
     if (!fd_) {  // all of it is still in the buffer (it may now exceed capacity_ by these bytes)
         buffer_.insert(buffer_.begin() + static_cast<std::ptrdiff_t>(offset), bytes.begin(), bytes.end());
-    } else if (auto ec = rewrite_with(offset, bytes)) {
-        return fail(ec);
+    } else {
+        pending_.push_back({offset, std::string(bytes.data(), bytes.size())});
+        pending_bytes_ += bytes.size();
     }
     size_ += bytes.size();
     return {};
@@ -77,6 +81,7 @@ result<void> maildir_writer::insert(std::uint64_t offset, std::span<const char> 
 // The first size_ - buffer_.size() octets are in the file, the rest in the buffer.
 result<void> maildir_writer::overwrite(std::uint64_t offset, std::span<const char> bytes) {
     if (error_) return fail(error_);
+    if (!pending_.empty()) return fail(std::make_error_code(std::errc::operation_not_permitted));  // before inserts
     if (offset > size_ || bytes.size() > size_ - offset) return fail(std::make_error_code(std::errc::invalid_argument));
     const std::uint64_t in_file = size_ - buffer_.size();
     while (!bytes.empty() && offset < in_file) {
@@ -120,17 +125,16 @@ std::error_code copy_range(int in, int out, std::uint64_t offset, std::uint64_t 
 
 }  // namespace
 
-// The message is partly in tmp/ already: write a second tmp/ file with the bytes inserted, then
-// rename it over the first. Never seen in new/, so a crash here loses nothing acknowledged.
-std::error_code maildir_writer::rewrite_with(std::uint64_t offset, std::span<const char> bytes) {
-    if (flush()) return error_;
+// The message's first `file_size` octets are in tmp/: write a second tmp/ file with the bytes
+// inserted, then rename it over the first (on the committer thread, from flush()). Never seen in new/, so a crash here loses nothing acknowledged.
+std::error_code maildir_writer::rewrite_with(std::uint64_t offset, std::span<const char> bytes, std::uint64_t file_size) {
     auto next_path = tmp_path_;
     next_path += ",rewrite";
     unique_fd next{::open(next_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)};
     if (!next) return error_ = last_system_error();
     auto ec = copy_range(fd_.get(), next.get(), 0, offset);
     if (!ec) ec = write_all(next.get(), bytes);
-    if (!ec) ec = copy_range(fd_.get(), next.get(), offset, size_ - offset);
+    if (!ec) ec = copy_range(fd_.get(), next.get(), offset, file_size - offset);
     if (!ec && ::rename(next_path.c_str(), tmp_path_.c_str()) != 0) ec = last_system_error();
     if (ec) {
         ::unlink(next_path.c_str());
@@ -147,9 +151,18 @@ std::error_code maildir_writer::put(std::span<const char> bytes) {
 }
 
 std::error_code maildir_writer::flush() {
-    if (open_file() || buffer_.empty()) return error_;
-    put(buffer_);
-    buffer_.clear();
+    if (open_file()) return error_;
+    if (!buffer_.empty()) {
+        put(buffer_);
+        buffer_.clear();
+    }
+    std::uint64_t file_size = size_ - pending_bytes_;
+    for (const auto& p : pending_) {
+        if (error_ || rewrite_with(p.offset, std::span<const char>(p.bytes.data(), p.bytes.size()), file_size)) break;
+        file_size += p.bytes.size();
+    }
+    pending_.clear();
+    pending_bytes_ = 0;
     return error_;
 }
 

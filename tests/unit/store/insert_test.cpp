@@ -53,6 +53,26 @@ INSTANTIATE_TEST_SUITE_P(sizes, insert_at,
                          ::testing::Combine(::testing::Values(0u, 100u, 4095u, 4096u, 5000u, 300000u),
                                             ::testing::Values(0u, 40u, 4100u, 1000000u)));
 
+// Past the buffer an insert waits for the committer: writes and overwrites after it would
+// address a file that does not look like the message yet, so they are refused.
+TEST(message_writer_insert, past_the_buffer_nothing_may_follow_it) {
+    temp_dir dir;
+    auto store = maildir_store::open(config_for(dir, 1024));
+    auto w = (*store)->begin({"a@b.example"});
+    const std::string body = pattern(5000, 9);
+    ASSERT_TRUE((*w)->write(bytes_of(body)));
+    ASSERT_TRUE((*w)->insert(10, bytes_of("Inserted: 1\r\n")));
+    ASSERT_TRUE((*w)->insert(0, bytes_of("Inserted: 2\r\n")));
+    EXPECT_FALSE((*w)->write(bytes_of("more")));
+    EXPECT_FALSE((*w)->overwrite(0, bytes_of("X")));
+    auto paths = (*w)->final_paths();
+    ASSERT_TRUE(commit_and_wait(**store, std::move(*w)));
+    std::string expect = body;
+    expect.insert(10, "Inserted: 1\r\n");
+    expect.insert(0, "Inserted: 2\r\n");
+    EXPECT_EQ(read_file(paths.front()), expect);
+}
+
 TEST(message_writer_insert, past_the_end_is_refused) {
     temp_dir dir;
     auto store = maildir_store::open(config_for(dir));
