@@ -18,6 +18,8 @@
 
 namespace postern::spool::testing {
 
+using test_support::list_dir;
+using test_support::pattern;
 using test_support::read_file;
 using test_support::temp_dir;
 
@@ -32,16 +34,6 @@ inline queued_message envelope_for(std::vector<std::string> recipients, std::str
     return m;
 }
 
-// The names in a directory, sorted; empty if it does not exist.
-inline std::vector<std::string> list_dir(const std::filesystem::path& dir) {
-    std::vector<std::string> names;
-    std::error_code ec;
-    for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
-        names.push_back(it->path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-}
-
 // Commits and blocks until `done` has run. The callback owns the promise, so the promise outlives
 // set_value() even when the waiting thread returns at once.
 inline result<std::string> commit_and_wait(queue_store& store, std::unique_ptr<queue_writer> msg) {
@@ -49,19 +41,6 @@ inline result<std::string> commit_and_wait(queue_store& store, std::unique_ptr<q
     auto f = p->get_future();
     store.commit(std::move(msg), [p](result<std::string> r) { p->set_value(std::move(r)); });
     return f.get();
-}
-
-// Deterministic content of `n` octets for a seed (every byte value occurs, CR and LF included).
-inline std::string pattern(std::size_t n, std::uint32_t seed) {
-    std::string s(n, '\0');
-    std::uint32_t x = seed * 2654435761u + 1;
-    for (auto& c : s) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        c = static_cast<char>(x & 0xff);
-    }
-    return s;
 }
 
 inline void write_in_pieces(queue_writer& w, const std::string& data, std::size_t piece) {

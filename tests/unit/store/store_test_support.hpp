@@ -21,17 +21,9 @@
 namespace postern::store::testing {
 
 using test_support::temp_dir;
+using test_support::list_dir;
+using test_support::pattern;
 using test_support::read_file;
-
-// The names in a directory, sorted; empty if it does not exist.
-inline std::vector<std::string> list_dir(const std::filesystem::path& dir) {
-    std::vector<std::string> names;
-    std::error_code ec;
-    for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
-        names.push_back(it->path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-}
 
 // A `done` callback and the future it fulfils. The callback owns the promise, so the promise
 // outlives set_value() even when the waiting thread returns at once.
@@ -46,19 +38,6 @@ inline result<std::string> commit_and_wait(maildir_store& store, std::unique_ptr
     auto [done, f] = make_waiter();
     store.commit(std::move(msg), std::move(done));
     return f.get();
-}
-
-// Deterministic content of `n` octets for a seed (every byte value occurs, CR and LF included).
-inline std::string pattern(std::size_t n, std::uint32_t seed) {
-    std::string s(n, '\0');
-    std::uint32_t x = seed * 2654435761u + 1;
-    for (auto& c : s) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        c = static_cast<char>(x & 0xff);
-    }
-    return s;
 }
 
 // Compares two byte strings, reporting sizes and the first difference instead of the contents.
