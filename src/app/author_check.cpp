@@ -17,13 +17,7 @@ public:
         scanner_.feed(std::string_view(bytes.data(), bytes.size()));  // O(1) once the header section is over
         return inner_->write(bytes);
     }
-    std::optional<proto::reply> verdict() override {
-        scanner_.finish();
-        if (auto r = check()) return r;
-        return inner_->verdict();
-    }
-    // The inner sink may look things up (DKIM signing needs nothing, but it answers through
-    // finish()): refuse here first, else let it answer.
+    // Refuse here first; else the inner sink answers (it may sign the message first).
     void finish(std::function<void(std::optional<proto::reply>)> done) override {
         scanner_.finish();
         if (auto r = check()) return done(std::move(r));

@@ -87,7 +87,6 @@ void mailbox_policy::add_mailauth(store_sink& sink, const server::session_info& 
     c.authserv_id = authserv_id();
     c.timeout = mailauth_.timeout;
     c.enforce = mailauth_.enforce;
-    c.session = s.id;
     sink.check(std::move(c));
 }
 

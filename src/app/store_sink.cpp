@@ -126,26 +126,26 @@ result<void> store_sink::rename_forged_results() {
 std::optional<proto::reply> store_sink::apply(const mailauth::auth_verdict& v) {
     const auto& c = *checks_;
     const auto& d = v.dmarc;
-    log::info(c.session, log::ev::mailauth_verdict,
+    log::info(session_, log::ev::mailauth_verdict,
               {{"spf", to_string(v.spf.result)}, {"dkim", v.dkim.empty() ? "none" : to_string(v.dkim.front().result)},
                {"dmarc", to_string(d.result)}, {"policy", to_string(d.policy)}, {"from_domain", d.from_domain},
                {"aligned", v.aligned}});
     const bool failed = d.result == mailauth::dmarc_result::fail;
     if (c.enforce && failed && d.policy == mailauth::dmarc_policy::reject) {
-        log::info(c.session, log::ev::mailauth_reject, {{"from_domain", d.from_domain}, {"summary", v.summary}});
+        log::info(session_, log::ev::mailauth_reject, {{"from_domain", d.from_domain}, {"summary", v.summary}});
         return proto::replies::dmarc_reject(d.from_domain);
     }
     const auto field = mailauth::authentication_results(v, c.authserv_id, c.client);
     if (auto r = writer_->insert(return_path_size_, std::span<const char>(field.data(), field.size())); !r) {
-        log::error(c.session, log::ev::store_error, {{"op", "authentication_results"}, {"error", r.error().message()}});
+        log::error(session_, log::ev::store_error, {{"op", "authentication_results"}, {"error", r.error().message()}});
         return proto::replies::storage_error(r.error());
     }
     if (c.enforce && failed && d.policy == mailauth::dmarc_policy::quarantine) {
         if (auto r = store_.quarantine(*writer_); !r) {
-            log::error(c.session, log::ev::store_error, {{"op", "quarantine"}, {"error", r.error().message()}});
+            log::error(session_, log::ev::store_error, {{"op", "quarantine"}, {"error", r.error().message()}});
             return proto::replies::storage_error(r.error());
         }
-        log::info(c.session, log::ev::mailauth_quarantine, {{"from_domain", d.from_domain}});
+        log::info(session_, log::ev::mailauth_quarantine, {{"from_domain", d.from_domain}});
     }
     stored_.auth = mailauth::to_json(v).dump();
     return std::nullopt;

@@ -28,7 +28,6 @@ struct receive_checks {
     std::string authserv_id;
     std::chrono::milliseconds timeout{15000};
     bool enforce = false;                   ///< act on DMARC p=reject / p=quarantine failures
-    log::session_id session = log::no_session;
 };
 
 class store_sink final : public server::message_sink {
@@ -40,7 +39,7 @@ public:
     ~store_sink() override;
 
     /// Authentication-Results fields in the message that claim `authserv_id` are renamed (RFC
-    /// 8601 §5), whether or not the message is checked.
+    /// 8601 §5), whether or not the message is checked. Call first: it names the session logged.
     void guard_results(std::string authserv_id, log::session_id session);
     void check(receive_checks c);
     void sign(mailauth::dkim_signer_config c, std::int64_t now);

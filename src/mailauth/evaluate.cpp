@@ -83,8 +83,9 @@ std::vector<std::string_view> from_values(const dkim_message& message) {
 
 namespace {
 
-asio::awaitable<auth_verdict> evaluate_into(dns::resolver& r, evaluate_request req, dkim_message message, partial* keep) {
-    auto from = author_domain(message);
+// `from`: author_domain(message), which the caller has worked out already.
+asio::awaitable<auth_verdict> evaluate_into(dns::resolver& r, evaluate_request req, dkim_message message,
+                                            result<std::string> from, partial* keep) {
     const unsigned pct_roll = req.pct_roll;
     auto spf_task = check_spf(r, req, keep);
     auto dkim_task = verify_dkim(r, std::move(message), req.now);
@@ -110,7 +111,8 @@ std::vector<dkim_outcome> timed_out_dkim(const dkim_message& message) {
 }  // namespace
 
 asio::awaitable<auth_verdict> evaluate(dns::resolver& r, evaluate_request req, dkim_message message) {
-    auto task = evaluate_into(r, std::move(req), std::move(message), nullptr);
+    auto from = author_domain(message);
+    auto task = evaluate_into(r, std::move(req), std::move(message), std::move(from), nullptr);
     co_return co_await std::move(task);
 }
 
@@ -122,7 +124,7 @@ asio::awaitable<auth_verdict> timed_evaluate(dns::resolver& r, evaluate_request 
     auto from_domain_found = author_domain(message);
     auto dkim_if_late = timed_out_dkim(message);
     partial known;
-    auto task = evaluate_into(r, std::move(req), std::move(message), &known);
+    auto task = evaluate_into(r, std::move(req), std::move(message), from_domain_found, &known);
     auto wait = timer.async_wait(asio::use_awaitable);
     auto first = co_await (std::move(task) || std::move(wait));
     if (first.index() == 0) co_return std::get<0>(std::move(first));

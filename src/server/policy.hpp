@@ -35,12 +35,11 @@ class message_sink {
 public:
     virtual ~message_sink() = default;
     virtual result<void> write(std::span<const char> bytes) = 0;
-    /// All the data has arrived (and was written without error): a reply refuses the message
-    /// instead of committing it (nothing is stored); nullopt goes on to commit().
-    virtual std::optional<proto::reply> verdict() { return std::nullopt; }
-    /// All the data has arrived: calls `done` once (on any thread) with verdict()'s answer. A sink
-    /// that must look things up first (SPF, DKIM, DMARC) overrides this and answers later.
-    virtual void finish(std::function<void(std::optional<proto::reply>)> done) { done(verdict()); }
+    /// All the data has arrived (and was written without error): calls `done` once (on any
+    /// thread, possibly later: a sink may look things up first, as SPF, DKIM and DMARC do) with a
+    /// reply that refuses the message instead of committing it (nothing is stored), or nullopt
+    /// to go on to commit().
+    virtual void finish(std::function<void(std::optional<proto::reply>)> done) { done(std::nullopt); }
     /// Makes the message durable; calls `done` (on any thread) with the message id, or an error.
     /// The server sends the 250 only from `done`.
     virtual void commit(std::function<void(result<std::string>)> done) = 0;
